@@ -1,0 +1,151 @@
+import type { Provider, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
+import { ConfigurationError, isConfigurationError } from '../errors.js';
+import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
+import type { ProviderPipeline } from '../pipeline/provider-pipeline.js';
+import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
+import type { Thresholds } from './aggregate.js';
+import { Deadline } from './deadline.js';
+import { resolvePolicy } from './policy.js';
+
+/** A provider with the engine-level settings that override its own defaults. */
+export interface ProviderRegistration {
+  readonly provider: Provider;
+  /** How much a full score from this provider counts, 0..1. */
+  readonly weight?: number;
+}
+
+/** Options of `createFormSecurity`; every one has a documented default. */
+export interface FormSecurityConfig {
+  /** The providers to consult (default: none — every verdict is `allow`). */
+  readonly providers?: readonly (Provider | ProviderRegistration)[];
+  /** Engine-wide route defaults; each route's options override them. */
+  readonly policy?: RoutePolicy;
+  /** Score thresholds of each decision (default review 0.3, challenge 0.6, block 0.85). */
+  readonly thresholds?: Partial<Thresholds>;
+  /** Monotonic clock in milliseconds (default `performance.now`); tests pass their own. */
+  readonly now?: () => number;
+}
+
+/** One engine: evaluate subjects against providers under one deadline per call. */
+export interface FormSecurity {
+  /** Never rejects: every failure becomes a signal, every invalid policy a degraded verdict. */
+  evaluate(subject: Subject, policy?: RoutePolicy): Promise<Verdict>;
+  /** Validates route options at set-up time; throws ConfigurationError naming each wrong key. */
+  resolvePolicy(policy?: RoutePolicy): ResolvedPolicy;
+  /** The registered providers' names. */
+  readonly providers: readonly string[];
+  /** Releases timers and connections. */
+  close(): Promise<void>;
+}
+
+function register(entry: Provider | ProviderRegistration): ProviderRegistration {
+  return 'provider' in entry ? entry : { provider: entry };
+}
+
+function checkRegistrations(registrations: readonly ProviderRegistration[]): void {
+  const issues: string[] = [];
+  const seen = new Set<string>();
+  registrations.forEach(({ provider, weight }, index) => {
+    const where = `providers[${index}]`;
+    if (typeof provider?.name !== 'string' || provider.name === '') {
+      issues.push(`${where}.name: expected a non-empty string`);
+    } else if (seen.has(provider.name)) {
+      issues.push(`${where}.name: "${provider.name}" is registered twice`);
+    } else seen.add(provider.name);
+    if (typeof provider?.check !== 'function') issues.push(`${where}.check: expected a function`);
+    const w = weight ?? provider?.defaults?.weight;
+    if (w !== undefined && !(typeof w === 'number' && w >= 0 && w <= 1)) {
+      issues.push(`${where}.weight: expected a number in 0..1, got ${JSON.stringify(w)}`);
+    }
+  });
+  if (issues.length > 0) throw new ConfigurationError(issues);
+}
+
+function checkThresholds(t: Thresholds): void {
+  const ordered = 0 <= t.review && t.review <= t.challenge && t.challenge <= t.block && t.block <= 1;
+  if (!ordered) {
+    throw new ConfigurationError([
+      `thresholds: expected 0 <= review <= challenge <= block <= 1, got ${JSON.stringify(t)}`,
+    ]);
+  }
+}
+
+/**
+ * Builds an engine. Throws ConfigurationError at once for a wrong configuration, so a
+ * mistake shows at start-up rather than on the first submission.
+ *
+ * @example
+ * const engine = createFormSecurity({ providers: [myProvider], policy: { budgetMs: 80 } });
+ * const verdict = await engine.evaluate({ ip: '203.0.113.7' });
+ * if (verdict.decision === 'block') reject();
+ */
+export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurity {
+  const now = config.now ?? (() => performance.now());
+  const registrations = (config.providers ?? []).map(register);
+  checkRegistrations(registrations);
+  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...config.thresholds };
+  checkThresholds(thresholds);
+  const names = registrations.map(({ provider }) => provider.name);
+  const weights = new Map(registrations.map(({ provider, weight }) => [provider.name, weight ?? provider.defaults?.weight ?? 1]));
+  const pipelines = new Map<string, ProviderPipeline>(
+    registrations.map(({ provider }) => [provider.name, createProviderPipeline(provider, now)]),
+  );
+  const defaults = config.policy;
+  const resolve = (route?: RoutePolicy): ResolvedPolicy => resolvePolicy(route, defaults, names);
+  // Validate the engine-wide defaults now; route policies are validated by the adapters at set-up.
+  const basePolicy = resolve();
+  const resolved = new WeakMap<RoutePolicy, ResolvedPolicy | ConfigurationError>();
+
+  function policyFor(route: RoutePolicy | undefined): ResolvedPolicy | ConfigurationError {
+    if (route === undefined) return basePolicy;
+    let policy = resolved.get(route);
+    if (policy === undefined) {
+      try {
+        policy = resolve(route);
+      } catch (error) {
+        policy = isConfigurationError(error) ? error : new ConfigurationError(['policy: could not be read']);
+      }
+      resolved.set(route, policy);
+    }
+    return policy;
+  }
+
+  async function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
+    const started = now();
+    const policy = policyFor(route);
+    if (isConfigurationError(policy)) {
+      return {
+        decision: basePolicy.onUnavailable,
+        score: 0,
+        degraded: true,
+        reasons: [...policy.issues],
+        signals: {},
+        durationMs: now() - started,
+      };
+    }
+    const deadline = new Deadline(policy.budgetMs, started, now);
+    try {
+      const outcomes = await Promise.all(
+        policy.providers.map((name) =>
+          (pipelines.get(name) as ProviderPipeline).run({ subject, deadline, policy }),
+        ),
+      );
+      const signals: Record<string, Signal> = {};
+      policy.providers.forEach((name, i) => {
+        signals[name] = outcomes[i] as Signal;
+      });
+      const result = aggregate(signals, weights, policy, thresholds);
+      const reasons = subject.issues === undefined ? result.reasons : [...subject.issues, ...result.reasons];
+      return { ...result, reasons, signals, durationMs: now() - started };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  return {
+    evaluate,
+    resolvePolicy: resolve,
+    providers: names,
+    async close() {},
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * @formsecurity/core — the public entry. Adapters and providers import only from here.
+ */
+export * from './contracts.js';
+export * from './errors.js';
+export * from './subject/ip.js';
+export { createFormSecurity } from './engine/create.js';
+export type { FormSecurity, FormSecurityConfig, ProviderRegistration } from './engine/create.js';
+export { DEFAULT_THRESHOLDS, decide, stricter } from './engine/aggregate.js';
+export type { Thresholds } from './engine/aggregate.js';
+export { createSubjectExtractor } from './subject/extract.js';
+export type { RequestView, SubjectExtractor, SubjectOptions } from './subject/extract.js';
+export { createClientIpResolver } from './subject/proxy.js';
+export type { ClientIpResolver, ClientIpResult, ForwardedHeader, TrustProxy } from './subject/proxy.js';
+export { normalizeEmail } from './subject/email.js';

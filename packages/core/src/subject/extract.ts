@@ -1,0 +1,157 @@
+import type { Subject } from '../contracts.js';
+import { ConfigurationError } from '../errors.js';
+import { normalizeEmail } from './email.js';
+import { createClientIpResolver } from './proxy.js';
+import type { ForwardedHeader, TrustProxy } from './proxy.js';
+
+/**
+ * The framework-neutral view of a request that every adapter builds: the socket's
+ * peer address, the headers (lower-case names, as Node gives them) and the parsed body.
+ */
+export interface RequestView {
+  readonly remoteAddress: string | undefined;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly body?: unknown;
+}
+
+/** Where the subject's facets come from, and how much of each is kept. */
+export interface SubjectOptions {
+  /** Who may tell us the client IP (default `false`: trust nobody). */
+  readonly trustProxy?: TrustProxy;
+  /** The forwarding header read through trusted hops (default `x-forwarded-for`). */
+  readonly forwardedHeader?: ForwardedHeader;
+  /** Body field names, tried in order (defaults: `email`; `username`, `name`; `message`, `comment`, `content`, `body`). */
+  readonly fields?: {
+    readonly email?: readonly string[];
+    readonly username?: readonly string[];
+    readonly content?: readonly string[];
+  };
+  /** Longest message kept, in characters (default 10,000; longer text is cut). */
+  readonly maxContentLength?: number;
+  /** Most body fields kept for local detectors (default 50), each cut to `maxFieldLength` (default 1,000). */
+  readonly maxFields?: number;
+  readonly maxFieldLength?: number;
+}
+
+const DEFAULT_FIELDS = {
+  email: ['email'],
+  username: ['username', 'name'],
+  content: ['message', 'comment', 'content', 'body'],
+} as const;
+const MAX_USERNAME_LENGTH = 100;
+const MAX_USER_AGENT_LENGTH = 512;
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Turns a request view into a subject; never throws. */
+export type SubjectExtractor = (request: RequestView) => Subject;
+
+function header(headers: RequestView['headers'], name: string): string | undefined {
+  const value = headers[name];
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.join(', ');
+  return undefined;
+}
+
+function positiveInteger(value: unknown, key: string, fallback: number, issues: string[]): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  issues.push(`${key}: expected a positive whole number, got ${JSON.stringify(value)}`);
+  return fallback;
+}
+
+function fieldList(value: unknown, key: string, fallback: readonly string[], issues: string[]): readonly string[] {
+  if (value === undefined) return fallback;
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  issues.push(`${key}: expected an array of body field names, got ${JSON.stringify(value)}`);
+  return fallback;
+}
+
+/** The body's own string fields; anything else (arrays, objects, numbers) is not a form value. */
+function stringFields(body: unknown, maxFields: number, maxLength: number): Record<string, string> | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  let count = 0;
+  for (const key of Object.keys(body)) {
+    if (count >= maxFields) break;
+    if (UNSAFE_KEYS.has(key)) continue;
+    const value: unknown = (body as Record<string, unknown>)[key];
+    if (typeof value !== 'string') continue;
+    fields[key.slice(0, 100)] = value.slice(0, maxLength);
+    count++;
+  }
+  return count === 0 ? undefined : fields;
+}
+
+function firstField(body: unknown, names: readonly string[]): unknown {
+  if (typeof body !== 'object' || body === null) return undefined;
+  for (const name of names) {
+    if (Object.hasOwn(body, name)) return (body as Record<string, unknown>)[name];
+  }
+  return undefined;
+}
+
+/**
+ * Builds the extractor once from (validated) options. A malformed value is left out
+ * of the subject and named in `subject.issues`; nothing a client sends makes it throw.
+ *
+ * @example
+ * const extract = createSubjectExtractor({ trustProxy: 1 });
+ * const subject = extract({ remoteAddress: '10.0.0.2', headers: { 'x-forwarded-for': '203.0.113.7' }, body });
+ */
+export function createSubjectExtractor(options: SubjectOptions = {}): SubjectExtractor {
+  const issues: string[] = [];
+  const emailFields = fieldList(options.fields?.email, 'fields.email', DEFAULT_FIELDS.email, issues);
+  const usernameFields = fieldList(options.fields?.username, 'fields.username', DEFAULT_FIELDS.username, issues);
+  const contentFields = fieldList(options.fields?.content, 'fields.content', DEFAULT_FIELDS.content, issues);
+  const maxContent = positiveInteger(options.maxContentLength, 'maxContentLength', 10_000, issues);
+  const maxFields = positiveInteger(options.maxFields, 'maxFields', 50, issues);
+  const maxFieldLength = positiveInteger(options.maxFieldLength, 'maxFieldLength', 1_000, issues);
+  let resolveIp: ReturnType<typeof createClientIpResolver> | undefined;
+  try {
+    resolveIp = createClientIpResolver({
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+      ...(options.forwardedHeader === undefined ? {} : { header: options.forwardedHeader }),
+    });
+  } catch (error) {
+    issues.push(...(error instanceof ConfigurationError ? error.issues : ['trustProxy: could not be read']));
+  }
+  if (issues.length > 0 || resolveIp === undefined) throw new ConfigurationError(issues);
+  const clientIp = resolveIp;
+  const forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
+
+  return (request) => {
+    const found: { -readonly [K in keyof Subject]: Subject[K] } = {};
+    const problems: string[] = [];
+    const headers = request.headers ?? {};
+
+    const ip = clientIp(request.remoteAddress, header(headers, forwardedHeader));
+    if (ip.ip !== undefined) found.ip = ip.ip;
+    if (ip.issue !== undefined) problems.push(ip.issue);
+
+    const body = request.body;
+    const email = firstField(body, emailFields);
+    if (typeof email === 'string' && email.trim() !== '') {
+      const normalized = normalizeEmail(email);
+      if (normalized === undefined) problems.push('email: not a valid address, left out');
+      else found.email = normalized;
+    } else if (email !== undefined && typeof email !== 'string') {
+      problems.push('email: not a string, left out');
+    }
+
+    const username = firstField(body, usernameFields);
+    if (typeof username === 'string' && username.trim() !== '') {
+      found.username = username.trim().slice(0, MAX_USERNAME_LENGTH);
+    }
+
+    const content = firstField(body, contentFields);
+    if (typeof content === 'string' && content.trim() !== '') found.content = content.slice(0, maxContent);
+
+    const userAgent = header(headers, 'user-agent');
+    if (userAgent !== undefined && userAgent !== '') found.userAgent = userAgent.slice(0, MAX_USER_AGENT_LENGTH);
+
+    const fields = stringFields(body, maxFields, maxFieldLength);
+    if (fields !== undefined) found.fields = fields;
+    if (problems.length > 0) found.issues = problems;
+    return found;
+  };
+}

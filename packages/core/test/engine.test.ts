@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { createFormSecurity, DECISIONS, isConfigurationError } from '../src/index.js';
+import type { Decision, Provider, ProviderResult, Subject } from '../src/index.js';
+
+const SUBJECT: Subject = { ip: '203.0.113.7', email: 'someone@example.org' };
+
+function fixed(name: string, score: number, extra: Partial<Provider> = {}): Provider {
+  return { name, async check() { return { score, reasons: [`${name} says ${score}`] }; }, ...extra };
+}
+
+function failing(name: string): Provider {
+  return { name, async check() { throw new Error('upstream exploded with key=SECRET123'); } };
+}
+
+/** A provider that never answers, recording whether its AbortSignal fired. */
+function hanging(name: string) {
+  const seen = { aborted: false, reason: undefined as unknown };
+  const provider: Provider = {
+    name,
+    check(_subject, { signal }) {
+      return new Promise<ProviderResult>(() => {
+        signal.addEventListener('abort', () => {
+          seen.aborted = true;
+          seen.reason = signal.reason;
+        });
+      });
+    },
+  };
+  return { provider, seen };
+}
+
+describe('aggregation and degradation', () => {
+  const cases: { onUnavailable: Decision; requiredPresent: boolean; otherScore: number; expected: Decision; degraded: boolean }[] = [];
+  for (const onUnavailable of DECISIONS) {
+    cases.push({ onUnavailable, requiredPresent: true, otherScore: 0, expected: 'allow', degraded: false });
+    cases.push({ onUnavailable, requiredPresent: false, otherScore: 0, expected: onUnavailable, degraded: true });
+    // A stronger finding from another provider is never softened by onUnavailable.
+    cases.push({ onUnavailable, requiredPresent: false, otherScore: 0.9, expected: 'block', degraded: true });
+  }
+
+  it.each(cases)(
+    'onUnavailable=$onUnavailable, required present=$requiredPresent, other=$otherScore -> $expected',
+    async ({ onUnavailable, requiredPresent, otherScore, expected, degraded }) => {
+      const engine = createFormSecurity({
+        providers: [requiredPresent ? fixed('required', 0) : failing('required'), fixed('other', otherScore)],
+        policy: { require: ['required'], onUnavailable },
+      });
+      const verdict = await engine.evaluate(SUBJECT);
+      expect(verdict.decision).toBe(expected);
+      expect(verdict.degraded).toBe(degraded);
+      expect(verdict.signals['required']?.status).toBe(requiredPresent ? 'fresh' : 'error');
+      if (!requiredPresent) expect(verdict.reasons.join('\n')).toContain('required provider required');
+    },
+  );
+
+  it('combines scores as independent evidence (noisy-OR) with weights', async () => {
+    const engine = createFormSecurity({
+      providers: [{ provider: fixed('a', 0.5), weight: 1 }, { provider: fixed('b', 0.5), weight: 0.5 }],
+    });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(verdict.score).toBeCloseTo(1 - 0.5 * 0.75, 10);
+    expect(verdict.decision).toBe('challenge');
+    expect(verdict.reasons).toEqual(['a says 0.5', 'b says 0.5']);
+  });
+
+  it('maps scores to decisions through configurable thresholds', async () => {
+    const score = 0.4;
+    const strict = createFormSecurity({ providers: [fixed('a', score)], thresholds: { block: 0.4, challenge: 0.35 } });
+    const lenient = createFormSecurity({ providers: [fixed('a', score)] });
+    expect((await strict.evaluate(SUBJECT)).decision).toBe('block');
+    expect((await lenient.evaluate(SUBJECT)).decision).toBe('review');
+  });
+
+  it('an optional provider failing marks the verdict degraded without changing the decision', async () => {
+    const engine = createFormSecurity({ providers: [failing('optional'), fixed('ok', 0)], policy: { onUnavailable: 'block' } });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(verdict.decision).toBe('allow');
+    expect(verdict.degraded).toBe(true);
+  });
+
+  it('skips a provider whose facets the subject lacks, without degrading', async () => {
+    const engine = createFormSecurity({ providers: [fixed('email-only', 1, { facets: ['email'] })] });
+    const verdict = await engine.evaluate({ ip: '203.0.113.7' });
+    expect(verdict.signals['email-only']?.status).toBe('skipped');
+    expect(verdict).toMatchObject({ decision: 'allow', degraded: false });
+  });
+
+  it('a required provider with nothing to check counts as unavailable', async () => {
+    const engine = createFormSecurity({ providers: [fixed('email-only', 0, { facets: ['email'] })] });
+    const verdict = await engine.evaluate({ ip: '203.0.113.7' }, { require: ['email-only'], onUnavailable: 'review' });
+    expect(verdict).toMatchObject({ decision: 'review', degraded: true });
+  });
+
+  it('carries subject issues into the reasons', async () => {
+    const engine = createFormSecurity();
+    const verdict = await engine.evaluate({ issues: ['email: not a valid address, left out'] });
+    expect(verdict.reasons).toContain('email: not a valid address, left out');
+    expect(verdict.decision).toBe('allow');
+  });
+});
+
+describe('deadline', () => {
+  it('answers within the budget when a provider never does, and aborts its signal', async () => {
+    const { provider, seen } = hanging('slow');
+    const engine = createFormSecurity({ providers: [provider, fixed('fast', 0.1)], policy: { budgetMs: 50 } });
+    const started = performance.now();
+    const verdict = await engine.evaluate(SUBJECT);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(45);
+    expect(elapsed).toBeLessThan(50 + 250); // generous slack: shared, noisy machines
+    expect(verdict.signals['slow']).toMatchObject({ status: 'timeout', code: 'FS_TIMEOUT' });
+    expect(verdict.signals['fast']?.status).toBe('fresh');
+    expect(seen.aborted).toBe(true);
+    expect((seen.reason as { code?: string }).code).toBe('FS_TIMEOUT');
+  });
+
+  it('a route budget overrides the engine default', async () => {
+    const { provider } = hanging('slow');
+    const engine = createFormSecurity({ providers: [provider], policy: { budgetMs: 5_000 } });
+    const started = performance.now();
+    await engine.evaluate(SUBJECT, { budgetMs: 20 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('creates no deadline timer when every provider answers at once', async () => {
+    const engine = createFormSecurity({ providers: [fixed('a', 0)] });
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await engine.evaluate(SUBJECT);
+    const after = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    expect(after).toBe(before);
+  });
+});
+
+describe('providers that misbehave', () => {
+  const misbehaving: [string, Provider['check']][] = [
+    ['throws synchronously', () => { throw new TypeError('sync boom'); }],
+    ['rejects', async () => { throw new Error('async boom'); }],
+    ['rejects with a non-error', () => Promise.reject('a string')],
+    ['resolves undefined', async () => undefined as unknown as ProviderResult],
+    ['resolves a score above 1', async () => ({ score: 7 })],
+    ['resolves NaN', async () => ({ score: Number.NaN })],
+    ['resolves reasons that are not strings', async () => ({ score: 0.1, reasons: [1, 2] as unknown as string[] })],
+    ['resolves data that is an array', async () => ({ score: 0.1, data: [] as unknown as Record<string, unknown> })],
+  ];
+
+  it.each(misbehaving)('a provider that %s becomes an error signal; others stay intact', async (_label, check) => {
+    const engine = createFormSecurity({ providers: [{ name: 'bad', check }, fixed('good', 0.2)] });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(verdict.signals['bad']?.status).toBe('error');
+    expect(verdict.signals['bad']?.code).toMatch(/^FS_/);
+    expect(verdict.signals['good']).toMatchObject({ status: 'fresh', score: 0.2 });
+  });
+
+  it('never repeats a foreign error message, which might quote a secret', async () => {
+    const engine = createFormSecurity({ providers: [failing('leaky')] });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(JSON.stringify(verdict)).not.toContain('SECRET123');
+  });
+});
+
+describe('configuration', () => {
+  it('rejects duplicate names, bad weights and unordered thresholds, naming each key', () => {
+    const attempt = () =>
+      createFormSecurity({
+        providers: [fixed('a', 0), fixed('a', 0), { provider: fixed('b', 0), weight: 2 }],
+        thresholds: { review: 0.9, block: 0.5 },
+      });
+    expect(attempt).toThrow(/providers\[1\]\.name: "a" is registered twice[\s\S]*providers\[2\]\.weight/);
+  });
+
+  it('validates route policies at set-up with every problem listed', () => {
+    const engine = createFormSecurity({ providers: [fixed('a', 0)] });
+    try {
+      engine.resolvePolicy({ providers: ['nope'], budgetMs: -1, onUnavailable: 'explode' as Decision });
+      expect.unreachable();
+    } catch (error) {
+      expect(isConfigurationError(error)).toBe(true);
+      const issues = (error as { issues: string[] }).issues;
+      expect(issues).toHaveLength(3);
+      expect(issues.join('\n')).toMatch(/policy\.providers: unknown provider "nope"/);
+    }
+  });
+
+  it('an invalid route policy given straight to evaluate becomes a degraded verdict, not a throw', async () => {
+    const engine = createFormSecurity({ providers: [fixed('a', 0)] });
+    const verdict = await engine.evaluate(SUBJECT, { budgetMs: 'soon' as unknown as number });
+    expect(verdict.degraded).toBe(true);
+    expect(verdict.reasons.join()).toContain('policy.budgetMs');
+  });
+});

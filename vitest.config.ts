@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const source = (name: string): string =>
+  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Unit and cross-package suites run against the sources; test/consumer imports the built packages.
+    alias: {
+      '@formsecurity/core': source('core'),
+      '@formsecurity/providers': source('providers'),
+      '@formsecurity/testing': source('testing'),
+      '@formsecurity/express': source('express'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    pool: 'forks',
+  },
+});
