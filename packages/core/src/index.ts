@@ -13,3 +13,5 @@ export type { RequestView, SubjectExtractor, SubjectOptions } from './subject/ex
 export { createClientIpResolver } from './subject/proxy.js';
 export type { ClientIpResolver, ClientIpResult, ForwardedHeader, TrustProxy } from './subject/proxy.js';
 export { normalizeEmail } from './subject/email.js';
+export { createGate, denialFor, pickPolicy } from './gate.js';
+export type { Denial, Gate, GateOptions, GateResult } from './gate.js';
