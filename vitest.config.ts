@@ -12,6 +12,8 @@ export default defineConfig({
       '@formsecurity/providers': source('providers'),
       '@formsecurity/testing': source('testing'),
       '@formsecurity/express': source('express'),
+      '@formsecurity/koa': source('koa'),
+      '@formsecurity/nest': source('nest'),
     },
   },
   test: {

@@ -11,7 +11,6 @@ export interface ParsedIp {
 }
 
 const MAX_IP_LENGTH = 64;
-const IPV4_MAPPED_PREFIX = 0xffffn << 32n;
 
 function parseIPv4(text: string): bigint | undefined {
   const parts = text.split('.');

@@ -1,0 +1,77 @@
+/**
+ * @formsecurity/koa — `app.use(formSecurity())` puts a verdict on `ctx.state.formSecurity`
+ * before the next middleware runs. The adapter only translates: request in, verdict or answer out.
+ */
+import { createGate } from '@formsecurity/core';
+import type { Denial, FormSecurity, Gate, GateOptions, RoutePolicy, Verdict } from '@formsecurity/core';
+import type { Context, Middleware, Next } from 'koa';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The verdict on this submission; absent for methods that carry none (GET, …). */
+    formSecurity?: Verdict;
+  }
+}
+
+/** Answers an enforced denial; the default sets `ctx.status` and a JSON `ctx.body`. */
+export type DenialHandler = (ctx: Context, denial: Denial) => void | Promise<void>;
+
+export interface FormSecurityOptions extends GateOptions {
+  /** Answers a `block` when the route enforces (default: 403 JSON). */
+  readonly onBlock?: DenialHandler;
+  /** Answers a `challenge` when the route enforces (default: 403 JSON `challenge_required`). */
+  readonly onChallenge?: DenialHandler;
+}
+
+type Handlers = Pick<FormSecurityOptions, 'onBlock' | 'onChallenge'>;
+
+/** The middleware, with a way to derive route-level middleware sharing the same engine. */
+export interface FormSecurityMiddleware extends Middleware {
+  readonly engine: FormSecurity;
+  /** Middleware for one route with other options (`enforce`, `require`, `budgetMs`, …). */
+  route(options: RoutePolicy & Handlers): FormSecurityMiddleware;
+}
+
+const sendDenial: DenialHandler = (ctx, denial) => {
+  ctx.status = denial.status;
+  ctx.body = denial.body;
+};
+
+function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
+  const formSecurity = async function formSecurity(ctx: Context, next: Next): Promise<void> {
+    if (!gate.applies(ctx.method)) return next();
+    const { verdict, denial } = await gate.check({
+      remoteAddress: ctx.req.socket.remoteAddress,
+      headers: ctx.headers,
+      body: (ctx.request as { body?: unknown }).body,
+    });
+    ctx.state.formSecurity = verdict;
+    if (denial === undefined) return next();
+    await (verdict.decision === 'challenge' ? onChallenge : onBlock)(ctx, denial);
+  };
+  return Object.assign(formSecurity, {
+    engine: gate.engine,
+    route: (options: RoutePolicy & Handlers) =>
+      middlewareFor(gate.route(options), options.onBlock ?? onBlock, options.onChallenge ?? onChallenge),
+  });
+}
+
+/**
+ * Builds the middleware. Mount it after the body parser so e-mail and content can be
+ * checked; options are validated now, so a wrong one fails at start-up.
+ *
+ * @example
+ * import Koa from 'koa';
+ * import { bodyParser } from '@koa/bodyparser';
+ * import { formSecurity } from '@formsecurity/koa';
+ *
+ * const app = new Koa();
+ * app.use(bodyParser());
+ * app.use(formSecurity({ subject: { trustProxy: 1 } }));
+ * app.use((ctx) => { ctx.body = ctx.state.formSecurity; });
+ */
+export function formSecurity(options: FormSecurityOptions = {}): FormSecurityMiddleware {
+  return middlewareFor(createGate(options), options.onBlock ?? sendDenial, options.onChallenge ?? sendDenial);
+}
+
+export type { Denial, Verdict } from '@formsecurity/core';
