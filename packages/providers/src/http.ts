@@ -100,6 +100,20 @@ async function readBoundedText(call: HttpCall, response: Response, maxBytes: num
   return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
+let warmedUp = false;
+
+/**
+ * Loads Node's fetch implementation ahead of the first submission. Its first use
+ * blocks the event loop for tens of milliseconds (hundreds on a busy machine) while
+ * undici loads, which would stall every deadline timer of that request; providers
+ * call this when they are configured so the cost is paid at start-up instead.
+ */
+export function warmUpHttp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  fetch('data:,').then((response) => response.arrayBuffer(), () => undefined).catch(() => undefined);
+}
+
 /**
  * Sends one request and reads the body (up to the cap) whatever the status. Use it when a
  * provider must read error bodies itself; otherwise use {@link httpJson}.
