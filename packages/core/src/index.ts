@@ -15,3 +15,8 @@ export type { ClientIpResolver, ClientIpResult, ForwardedHeader, TrustProxy } fr
 export { normalizeEmail } from './subject/email.js';
 export { createGate, denialFor, pickPolicy } from './gate.js';
 export type { Denial, Gate, GateOptions, GateResult } from './gate.js';
+export * from './resilience/index.js';
+export * from './quota/index.js';
+export { defaultLogger, redactingLogger, silentLogger } from './log/logger.js';
+export type { LogLevel, Logger } from './log/logger.js';
+export { redact, redactText } from './log/redact.js';
