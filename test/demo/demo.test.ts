@@ -16,35 +16,36 @@ function freePort(): Promise<number> {
   });
 }
 
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 afterAll(() => {
-  child?.kill('SIGTERM');
+  for (const child of children) child.kill('SIGTERM');
 });
 
 /**
- * Starts `examples/express-app` exactly as `npm start` does (after the build) and waits for
+ * Starts an example exactly as `npm start` (or `start:koa`, `start:nest`) does (after the build) and waits for
  * its banner. A generous deadline keeps a busy CI machine from turning answers into timeouts.
  */
-async function startDemo(): Promise<string> {
+async function startDemo(example: string): Promise<string> {
   const port = await freePort();
-  child = spawn(process.execPath, ['--import', 'tsx', 'examples/express-app/src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', `examples/${example}/src/main.ts`], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), STOPFORUMSPAM_BASE_URL: '', FORMSECURITY_BUDGET_MS: '3000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(child);
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`demo did not start:\n${output}`)), 30_000);
     const onData = (data: Buffer) => {
       output += data.toString();
-      if (output.includes('FormSecurity demo on')) {
+      if (output.includes('FormSecurity demo (')) {
         clearTimeout(timer);
         resolve();
       }
     };
-    child?.stdout?.on('data', onData);
-    child?.stderr?.on('data', onData);
-    child?.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`demo exited with ${code}:\n${output}`)));
   });
   return `http://127.0.0.1:${port}`;
 }
@@ -55,9 +56,9 @@ const form = (body: Record<string, string>, headers: Record<string, string> = {}
   body: new URLSearchParams(body),
 });
 
-describe('the demo (npm start)', () => {
+describe.each(['express-app', 'koa-app', 'nest-app'])('the demo %s (npm start, start:koa, start:nest)', (example) => {
   it('serves the form and answers submissions with a verdict page or JSON', async () => {
-    const url = await startDemo();
+    const url = await startDemo(example);
 
     const page = await (await fetch(url)).text();
     expect(page).toContain('<form method="post" action="/contact">');
