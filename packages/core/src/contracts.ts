@@ -96,7 +96,16 @@ export interface Provider {
   readonly local?: boolean;
   readonly defaults?: ProviderDefaults;
   check(subject: Subject, context: CheckContext): Promise<ProviderResult>;
+  /**
+   * Forwards a moderator's judgement to the service, for providers that accept one
+   * (Akismet submit-spam / submit-ham, AbuseIPDB report). Called through the same
+   * breaker and quota as `check`, never on the request path.
+   */
+  report?(subject: Subject, kind: ReportKind, context: CheckContext): Promise<void>;
 }
+
+/** A moderator's judgement of a submission. */
+export type ReportKind = 'spam' | 'ham';
 
 /** How one provider's contribution to a verdict came about. */
 export type SignalStatus =

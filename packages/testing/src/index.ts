@@ -33,3 +33,19 @@ export type {
   StopForumSpamFault,
   StopForumSpamListing,
 } from './stopforumspam-fake.js';
+export { startFakeAbuseIpdb } from './abuseipdb-fake.js';
+export type { AbuseIpdbApiErrorFault, AbuseIpdbFake, AbuseIpdbFakeOptions, AbuseIpdbFault, AbuseIpdbListing, AbuseIpdbReport } from './abuseipdb-fake.js';
+export { IP_API_FAKE_DEFAULT_LOCATION, startFakeIpApi } from './ipapi-fake.js';
+export type { IpApiFailFault, IpApiFake, IpApiFakeLocation, IpApiFakeOptions, IpApiFault } from './ipapi-fake.js';
+export { startFakeMaxmind } from './maxmind-fake.js';
+export type { MaxmindApiErrorFault, MaxmindFake, MaxmindFakeOptions, MaxmindFakeRecord, MaxmindFakeTraits, MaxmindFault } from './maxmind-fake.js';
+export { startFakeIpQualityScore } from './ipqualityscore-fake.js';
+export type { IpQualityScoreApiErrorFault, IpQualityScoreFake, IpQualityScoreFakeOptions, IpQualityScoreFakeRecord, IpQualityScoreFault } from './ipqualityscore-fake.js';
+export { MmdbTyped, encodeMmdbValue, mmdbNumber } from './mmdb/encode.js';
+export type { MmdbNumericType, MmdbValue } from './mmdb/encode.js';
+export { buildMmdb } from './mmdb/write.js';
+export type { MmdbNetwork, MmdbOptions } from './mmdb/write.js';
+export { buildAnonymousIpDatabase, buildCountryDatabase } from './mmdb/geoip.js';
+export type { AnonymousNetwork, CountryNetwork, GeoipDatabaseOptions } from './mmdb/geoip.js';
+export { addressClass } from './special-ranges.js';
+export type { AddressClass } from './special-ranges.js';
