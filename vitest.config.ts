@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     // Unit and cross-package suites run against the sources; test/consumer imports the built packages.
     alias: {
+      '@formsecurity/testing/contract': fileURLToPath(new URL('./packages/testing/src/contract-suite.ts', import.meta.url)),
       '@formsecurity/core': source('core'),
       '@formsecurity/providers': source('providers'),
       '@formsecurity/testing': source('testing'),
@@ -21,5 +22,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Suites that assert on log lines pass their own logger; the default one stays quiet.
+    env: { FORMSECURITY_LOG_LEVEL: 'silent' },
   },
 });

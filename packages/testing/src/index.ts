@@ -49,3 +49,15 @@ export { buildAnonymousIpDatabase, buildCountryDatabase } from './mmdb/geoip.js'
 export type { AnonymousNetwork, CountryNetwork, GeoipDatabaseOptions } from './mmdb/geoip.js';
 export { addressClass } from './special-ranges.js';
 export type { AddressClass } from './special-ranges.js';
+export { startFakeDns } from './dns-fake.js';
+export type { DnsFake, DnsFakeOptions, DnsFault, DnsQueryLog, DnsQueryOutcome, RecordedDnsQuery } from './dns-fake.js';
+export { DnsRcode, DnsType, decodeDnsAnswer, encodeDnsAnswer, encodeDnsQuery, parseDnsQuery } from './dns-message.js';
+export type { DnsAnswerSpec, DnsQuery } from './dns-message.js';
+export { FAKE_AKISMET_KEY, startFakeAkismet } from './akismet-fake.js';
+export type { AkismetEndpoint, AkismetFake, AkismetFakeOptions, AkismetFault, AkismetSpamRule, AkismetSpecificFault, AkismetSubmission } from './akismet-fake.js';
+export { FAKE_MODERATION_KEY, MODERATION_CATEGORIES, startFakeModeration } from './moderation-fake.js';
+export type { ModerationFake, ModerationFakeOptions, ModerationFault, ModerationInput, ModerationSpecificFault } from './moderation-fake.js';
+export { FAKE_CAPTCHA_SECRET, startFakeCaptcha } from './captcha-fake.js';
+export type { CaptchaFake, CaptchaFakeOptions, CaptchaFault, CaptchaService, CaptchaSpecificFault, CaptchaTokenOptions, CaptchaVerification } from './captcha-fake.js';
+export { startFakeProviders } from './start-fake-providers.js';
+export type { FakeProviderOptions, FakeProviders, FakeProvidersOptions, HttpFakeName, OutageMode } from './start-fake-providers.js';
