@@ -20,6 +20,8 @@ interface Scenario {
   readonly body?: Record<string, unknown> | string;
   readonly headers?: Record<string, string>;
   readonly sfsDown?: boolean;
+  /** Ask once while StopForumSpam is up, then let a day pass, so the next answer can only be stale. */
+  readonly warmThenExpire?: boolean;
   readonly expected: (observed: Observation) => void;
 }
 
@@ -76,6 +78,31 @@ const scenarios: Scenario[] = [
     }),
   ),
   {
+    name: 'provider down, a stale answer is served from the cache',
+    site: 'trusting',
+    path: '/required/block',
+    body: { email: LISTED_EMAIL },
+    sfsDown: true,
+    warmThenExpire: true,
+    expected: (o) => {
+      // The stale answer still says "listed", so the enforced route blocks on it rather than on unavailability.
+      expect(o).toEqual({ status: 403, body: { error: 'blocked', decision: 'block' } });
+    },
+  },
+  {
+    name: 'provider down, a stale answer is served from the cache (annotate)',
+    site: 'trusting',
+    path: '/annotate',
+    body: { email: 'ann@example.org' },
+    sfsDown: true,
+    warmThenExpire: true,
+    expected: (o) => {
+      expectVerdict(o, 'allow');
+      expect(verdictOf(o)?.signals['stopforumspam']).toMatchObject({ status: 'stale', score: 0 });
+      expect(verdictOf(o)?.signals['stopforumspam']?.ageMs).toBeGreaterThanOrEqual(25 * 3_600_000);
+    },
+  },
+  {
     name: 'trusted proxy chain: the forwarded client IP is checked',
     site: 'trusting',
     path: '/annotate',
@@ -121,6 +148,8 @@ const scenarios: Scenario[] = [
 ];
 
 let sfs: StopForumSpamFake;
+/** The engines' wall clock, so a test can let cached answers age without waiting. */
+let wallTime = Date.now();
 let engines: FormSecurity[] = [];
 const sites = new Map<string, Site>();
 const FRAMEWORKS: Framework[] = ['express', 'koa', 'nest'];
@@ -132,10 +161,12 @@ beforeAll(async () => {
       // A generous budget: the suite is about identical behaviour, not speed.
       const engine = createFormSecurity({
         providers: [
-          { provider: stopForumSpam({ baseUrl: sfs.url }), weight: 1 },
+          // No breaker: the scenarios fail StopForumSpam on purpose, and each must start from a closed circuit.
+          { provider: stopForumSpam({ baseUrl: sfs.url }), weight: 1, breaker: false },
           cidrBlocklist({ ranges: ['198.51.100.0/24'] }),
         ],
         policy: { budgetMs: 3_000 },
+        clock: () => wallTime,
       });
       engines.push(engine);
       sites.set(`${framework}:${site}`, await startSite[framework]({ engine, trustProxy }));
@@ -150,19 +181,26 @@ afterAll(async () => {
   await sfs.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await Promise.all(engines.map((engine) => engine.purge({ all: true })));
   sfs.reset();
   sfs.list('email', LISTED_EMAIL, { confidence: 99, frequency: 40 });
 });
 
 async function observe(framework: Framework, scenario: Scenario): Promise<Observation> {
-  if (scenario.sfsDown) sfs.faults.inject({ kind: 'status', status: 503 });
   const site = sites.get(`${framework}:${scenario.site}`) as Site;
-  const res = await fetch(`${site.url}${scenario.path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...scenario.headers },
-    body: typeof scenario.body === 'string' ? scenario.body : JSON.stringify(scenario.body ?? {}),
-  });
+  const send = () =>
+    fetch(`${site.url}${scenario.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...scenario.headers },
+      body: typeof scenario.body === 'string' ? scenario.body : JSON.stringify(scenario.body ?? {}),
+    });
+  if (scenario.warmThenExpire) {
+    await (await send()).arrayBuffer();
+    wallTime += 25 * 3_600_000;
+  }
+  if (scenario.sfsDown) sfs.faults.inject({ kind: 'status', status: 503 });
+  const res = await send();
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -20,3 +20,6 @@ export * from './quota/index.js';
 export { defaultLogger, redactingLogger, silentLogger } from './log/logger.js';
 export type { LogLevel, Logger } from './log/logger.js';
 export { redact, redactText } from './log/redact.js';
+export * from './cache/index.js';
+export type { EngineEvent, EngineEventOf, EngineEventType, EngineListener } from './engine/events.js';
+export type { Backends, ProviderBreakerOptions, ProviderQuotaOptions } from './engine/dependencies.js';

@@ -1,29 +1,33 @@
 import type { Provider, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
+import type { PurgeReport, PurgeScope } from '../cache/index.js';
 import { ConfigurationError, isConfigurationError } from '../errors.js';
+import { defaultLogger, redactingLogger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
 import type { ProviderPipeline } from '../pipeline/provider-pipeline.js';
 import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
 import type { Thresholds } from './aggregate.js';
 import { Deadline } from './deadline.js';
+import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
+import type { Backends, ProviderRegistration } from './dependencies.js';
+import { EngineEvents } from './events.js';
+import type { EngineEventType, EngineListener } from './events.js';
 import { resolvePolicy } from './policy.js';
 
-/** A provider with the engine-level settings that override its own defaults. */
-export interface ProviderRegistration {
-  readonly provider: Provider;
-  /** How much a full score from this provider counts, 0..1. */
-  readonly weight?: number;
-}
-
 /** Options of `createFormSecurity`; every one has a documented default. */
-export interface FormSecurityConfig {
+export interface FormSecurityConfig extends Backends {
   /** The providers to consult (default: none — every verdict is `allow`). */
   readonly providers?: readonly (Provider | ProviderRegistration)[];
   /** Engine-wide route defaults; each route's options override them. */
   readonly policy?: RoutePolicy;
   /** Score thresholds of each decision (default review 0.3, challenge 0.6, block 0.85). */
   readonly thresholds?: Partial<Thresholds>;
-  /** Monotonic clock in milliseconds (default `performance.now`); tests pass their own. */
+  /** Monotonic clock for durations, in milliseconds (default `performance.now`). */
   readonly now?: () => number;
+  /** Wall clock for lifetimes, windows and breaker periods, epoch ms (default `Date.now`); tests pass their own. */
+  readonly clock?: () => number;
+  /** Where state changes are logged (default: winston JSON on stderr at `warn`); always redacted. */
+  readonly logger?: Logger;
 }
 
 /** One engine: evaluate subjects against providers under one deadline per call. */
@@ -34,9 +38,15 @@ export interface FormSecurity {
   resolvePolicy(policy?: RoutePolicy): ResolvedPolicy;
   /** The registered providers' names. */
   readonly providers: readonly string[];
+  /** Subscribes to state changes (`breaker.open`, `cache.l2.down`, `quota.exhausted`, … or `*`). */
+  on<T extends EngineEventType | '*'>(type: T, listener: EngineListener<T>): () => void;
+  /** Forgets cached answers about one subject (an erasure request), one provider, or all, in every instance. */
+  purge(scope: PurgeScope): Promise<PurgeReport | undefined>;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }
+
+export type { ProviderRegistration } from './dependencies.js';
 
 function register(entry: Provider | ProviderRegistration): ProviderRegistration {
   return 'provider' in entry ? entry : { provider: entry };
@@ -85,10 +95,22 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
   checkRegistrations(registrations);
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...config.thresholds };
   checkThresholds(thresholds);
+  const logger = redactingLogger(config.logger ?? defaultLogger());
+  const events = new EngineEvents();
   const names = registrations.map(({ provider }) => provider.name);
   const weights = new Map(registrations.map(({ provider, weight }) => [provider.name, weight ?? provider.defaults?.weight ?? 1]));
+  const needsBackends = registrations.some(({ provider }) => provider.local !== true);
+  const dependencies = createDependencies(needsBackends ? config : { ...config, cache: false }, events, logger, config.clock);
   const pipelines = new Map<string, ProviderPipeline>(
-    registrations.map(({ provider }) => [provider.name, createProviderPipeline(provider, now)]),
+    registrations.map((registration) => [
+      registration.provider.name,
+      createProviderPipeline({
+        ...createProviderParts(registration, dependencies, config, events, logger, config.clock),
+        provider: registration.provider,
+        timeoutMs: registration.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        now,
+      }),
+    ]),
   );
   const defaults = config.policy;
   const resolve = (route?: RoutePolicy): ResolvedPolicy => resolvePolicy(route, defaults, names);
@@ -146,6 +168,10 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
     evaluate,
     resolvePolicy: resolve,
     providers: names,
-    async close() {},
+    on: (type, listener) => events.on(type, listener),
+    async purge(scope) {
+      return dependencies.cache?.purge(scope);
+    },
+    close: () => dependencies.close(),
   };
 }

@@ -1,4 +1,4 @@
-import type { ProviderResult, Signal, SignalStatus } from '../contracts.js';
+import type { ProviderResult, Signal, SignalStatus, Subject } from '../contracts.js';
 import {
   ErrorCodes,
   ProviderResponseError,
@@ -75,5 +75,37 @@ export function resultSignal(
     ...(result.data === undefined ? {} : { data: result.data }),
     latencyMs,
     ...(ageMs === undefined ? {} : { ageMs }),
+  };
+}
+
+const SUBJECT_PLACEHOLDER = '[subject]';
+
+function scrubValue(value: unknown, needles: readonly string[], depth: number): unknown {
+  if (typeof value === 'string') {
+    let text = value;
+    const lower = text.toLowerCase();
+    for (const needle of needles) if (lower.includes(needle)) text = text.split(needle).join(SUBJECT_PLACEHOLDER);
+    // A case-insensitive hit the exact split missed (an upstream that upper-cased the value).
+    for (const needle of needles) if (text.toLowerCase().includes(needle)) return SUBJECT_PLACEHOLDER;
+    return text;
+  }
+  if (typeof value !== 'object' || value === null || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, needles, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = scrubValue(v, needles, depth + 1);
+  return out;
+}
+
+/**
+ * Removes the subject's own IP and e-mail from a provider's answer (ip-api echoes the
+ * address it was asked about, for instance), so a cached answer never holds them.
+ */
+export function scrubSubject(result: ProviderResult, subject: Subject): ProviderResult {
+  const needles = [subject.ip, subject.email].filter((v): v is string => v !== undefined && v.length >= 3).map((v) => v.toLowerCase());
+  if (needles.length === 0 || (result.data === undefined && (result.reasons ?? []).length === 0)) return result;
+  return {
+    ...result,
+    reasons: (result.reasons ?? []).map((r) => scrubValue(r, needles, 0) as string),
+    ...(result.data === undefined ? {} : { data: scrubValue(result.data, needles, 0) as Record<string, unknown> }),
   };
 }

@@ -1,7 +1,11 @@
-import type { Provider, ResolvedPolicy, Signal, Subject } from '../contracts.js';
+import type { Provider, ProviderResult, ResolvedPolicy, Signal, Subject } from '../contracts.js';
+import type { CacheEntry } from '../cache/index.js';
+import type { ProviderCache } from '../cache/index.js';
 import type { Deadline } from '../engine/deadline.js';
 import { TimeoutError } from '../errors.js';
-import { failureSignal, resultSignal, validateResult } from './outcome.js';
+import { guardedCall } from './guarded-call.js';
+import type { Guards } from './guarded-call.js';
+import { failureSignal, resultSignal } from './outcome.js';
 
 /** Everything one provider's guarded call needs from the engine. */
 export interface PipelineContext {
@@ -10,10 +14,19 @@ export interface PipelineContext {
   readonly policy: ResolvedPolicy;
 }
 
-/** One provider's path through the engine: facet check, call under the deadline, outcome. */
+/** One provider's path through the engine: cache → single-flight → guards → provider. */
 export interface ProviderPipeline {
   readonly name: string;
   run(context: PipelineContext): Promise<Signal>;
+}
+
+export interface PipelineOptions extends Guards {
+  readonly provider: Provider;
+  /** Absent for local providers and when caching is off. */
+  readonly cache?: ProviderCache<ProviderResult>;
+  /** Longest one upstream call may run when a cache can take its late answer (ms). */
+  readonly timeoutMs: number;
+  readonly now: () => number;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -23,19 +36,10 @@ function hasFacet(provider: Provider, subject: Subject): boolean {
   return provider.facets.some((facet) => subject[facet] !== undefined);
 }
 
-/** Calls `check`, turning a synchronous throw into a rejection. */
-function invoke(provider: Provider, subject: Subject, signal: AbortSignal): Promise<unknown> {
-  try {
-    return Promise.resolve(provider.check(subject, { signal }));
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 /**
  * Waits for a call or the deadline, whichever comes first. The call keeps running after
- * the deadline (its socket is aborted through the signal); its late outcome is ignored
- * here, and its rejection is already handled by the race.
+ * the deadline; its late outcome is ignored here (the race has already handled its
+ * rejection), while the cache and the guards still learn it.
  */
 export async function raceDeadline<T>(call: Promise<T>, deadline: Deadline): Promise<T> {
   const outcome = await Promise.race([call, deadline.expired.then(() => TIMED_OUT)]);
@@ -43,21 +47,76 @@ export async function raceDeadline<T>(call: Promise<T>, deadline: Deadline): Pro
   return outcome as T;
 }
 
-export function createProviderPipeline(provider: Provider, now: () => number): ProviderPipeline {
+/**
+ * Builds the pipeline of one provider.
+ *
+ * Without a cache, the upstream call gets the request's deadline signal: nothing would
+ * use a late answer, so the socket closes at the deadline. With a cache, the call gets
+ * its own `timeoutMs` signal instead, so an answer that arrives after this request gave
+ * up still fills the cache for the next one (and single-flight lets one call serve
+ * every request that asks meanwhile).
+ */
+export function createProviderPipeline(options: PipelineOptions): ProviderPipeline {
+  const { provider, cache, timeoutMs, now } = options;
   const name = provider.name;
+  const guards: Guards = options;
+
+  const call = (subject: Subject, signal: AbortSignal, context: PipelineContext): Promise<ProviderResult> =>
+    guardedCall(provider, guards, {
+      subject,
+      signal,
+      highValue: context.policy.highValue,
+      maxWaitMs: context.deadline.remainingMs(),
+    }, now);
+
+  async function uncached(context: PipelineContext, started: number): Promise<Signal> {
+    try {
+      const result = await raceDeadline(call(context.subject, context.deadline.signal, context), context.deadline);
+      return resultSignal('fresh', result, now() - started);
+    } catch (error) {
+      return failureSignal(name, error, now() - started);
+    }
+  }
+
+  async function cached(
+    providerCache: ProviderCache<ProviderResult>,
+    key: string,
+    context: PipelineContext,
+    started: number,
+  ): Promise<Signal> {
+    const found = providerCache.lookup(key);
+    const entry: CacheEntry<ProviderResult> | undefined = found instanceof Promise ? await found : found;
+    const fetcher = (): Promise<ProviderResult> => call(context.subject, AbortSignal.timeout(timeoutMs), context);
+    if (entry !== undefined) {
+      const freshness = providerCache.freshness(entry);
+      if (freshness === 'fresh' || freshness === 'refresh') {
+        if (freshness === 'refresh') providerCache.refresh(key, fetcher, entry);
+        return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
+      }
+    }
+    try {
+      const fetched = await raceDeadline(providerCache.fetch(key, fetcher, entry), context.deadline);
+      return resultSignal('fresh', fetched.value, now() - started);
+    } catch (error) {
+      const stale = context.policy.acceptStale ? providerCache.staleResult(entry, error) : undefined;
+      if (stale !== undefined) {
+        const signal = resultSignal('stale', stale.value, now() - started, stale.ageMs);
+        return { ...signal, reasons: [...signal.reasons, `${name}: served from cache while unavailable`] };
+      }
+      return failureSignal(name, error, now() - started);
+    }
+  }
+
   return {
     name,
-    async run({ subject, deadline }: PipelineContext): Promise<Signal> {
-      if (!hasFacet(provider, subject)) {
+    async run(context) {
+      if (!hasFacet(provider, context.subject)) {
         return { status: 'skipped', reasons: [`${name}: nothing to check`], latencyMs: 0 };
       }
       const started = now();
-      try {
-        const raw = await raceDeadline(invoke(provider, subject, deadline.signal), deadline);
-        return resultSignal('fresh', validateResult(name, raw), now() - started);
-      } catch (error) {
-        return failureSignal(name, error, now() - started);
-      }
+      const key = cache?.keyFor(context.subject, provider.facets);
+      if (cache === undefined || key === undefined) return uncached(context, started);
+      return cached(cache, key, context, started);
     },
   };
 }

@@ -7,5 +7,5 @@ export { QUOTA_DEFAULTS } from './options.js';
 export type { QuotaEvent, QuotaLimitOptions, QuotaOptions, SpendCapOptions } from './options.js';
 export type { QuotaMode } from './admission.js';
 export type { QuotaStore } from './ledger.js';
-export type { RedisCommander, RedisConnectionOptions } from './redis-link.js';
+export type { RedisCommander, RedisConnectionOptions as QuotaRedisConnection } from './redis-link.js';
 export type { PauseReason } from './pause.js';
