@@ -68,6 +68,16 @@ export interface ProviderDefaults {
   readonly weight?: number;
   /** Fresh lifetime of a cached answer in milliseconds. */
   readonly ttlMs?: number;
+  /** The service's documented free-tier limits; the engine enforces them unless told otherwise. */
+  readonly limits?: ProviderLimits;
+}
+
+/** Call limits of a service, as its documentation states them. */
+export interface ProviderLimits {
+  readonly perSecond?: number;
+  readonly perMinute?: number;
+  readonly daily?: number;
+  readonly monthly?: number;
 }
 
 /**

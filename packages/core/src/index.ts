@@ -23,3 +23,4 @@ export { redact, redactText } from './log/redact.js';
 export * from './cache/index.js';
 export type { EngineEvent, EngineEventOf, EngineEventType, EngineListener } from './engine/events.js';
 export type { Backends, ProviderBreakerOptions, ProviderQuotaOptions } from './engine/dependencies.js';
+export type { ReportOutcome } from './pipeline/provider-pipeline.js';

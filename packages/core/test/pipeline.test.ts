@@ -225,3 +225,68 @@ describe('breaker, quota and bulkhead in the pipeline', () => {
     expect(state.calls).toBe(2);
   });
 });
+
+describe('moderator feedback', () => {
+  it('forwards spam/ham to providers that accept it, through their guards, and forgets the subject', async () => {
+    const { provider, state } = controllable('akismet-like');
+    const reports: string[] = [];
+    const withReport: Provider = {
+      ...provider,
+      async report(subject, kind) {
+        reports.push(`${kind}:${subject.email}`);
+      },
+    };
+    const other = controllable('no-feedback');
+    const engine = createFormSecurity({
+      providers: [withReport, other.provider],
+      cache: { secret: 'a test cache secret of enough length', l2: false },
+    });
+    engines.push(engine);
+    await engine.evaluate(SUBJECT);
+    expect(await engine.report(SUBJECT, 'spam')).toEqual({ 'akismet-like': 'sent' });
+    expect(reports).toEqual(['spam:someone@example.org']);
+    // The subject's cached verdicts were purged: the next check asks again.
+    expect((await engine.evaluate(SUBJECT)).signals['akismet-like']?.status).toBe('fresh');
+    expect(state.calls).toBe(2);
+  });
+
+  it('a failing or refused report is an outcome, never a rejection', async () => {
+    const failing: Provider = {
+      name: 'down',
+      async check() {
+        return { score: 0 };
+      },
+      async report() {
+        throw new ProviderResponseError('http', 'down: HTTP 503', { status: 503 });
+      },
+    };
+    const engine = createFormSecurity({ providers: [{ provider: failing, quota: { daily: { limit: 1 } } }], cache: false });
+    engines.push(engine);
+    expect(await engine.report(SUBJECT, 'ham')).toEqual({ down: { failed: 'FS_PROVIDER_RESPONSE' } });
+    // The quota counted that call: the next report is refused before reaching the service.
+    expect(await engine.report(SUBJECT, 'ham')).toEqual({ down: { failed: 'FS_QUOTA_EXHAUSTED' } });
+  });
+});
+
+describe("a provider's documented limits", () => {
+  it('are enforced by default, and `quota: false` turns them off', async () => {
+    const limited = controllable('limited');
+    const unlimited = controllable('unlimited');
+    const withLimits = (p: Provider): Provider => ({ ...p, defaults: { limits: { daily: 2 } } });
+    const engine = createFormSecurity({
+      providers: [withLimits(limited.provider), { provider: withLimits(unlimited.provider), quota: false }],
+      cache: false,
+    });
+    engines.push(engine);
+    const statuses: (string | undefined)[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const { signals } = await engine.evaluate({ ip: `198.51.100.${i}` });
+      statuses.push([signals['limited']?.status, signals['unlimited']?.status]);
+    }
+    expect(statuses).toEqual([
+      ['fresh', 'fresh'],
+      ['fresh', 'fresh'],
+      ['quota-exhausted', 'fresh'],
+    ]);
+  });
+});

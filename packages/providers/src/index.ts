@@ -10,7 +10,7 @@
  *   providers: [stopForumSpam(), cidrBlocklist({ file: './blocked-networks.txt' })],
  * });
  */
-export { stopForumSpam, stopForumSpamEmailHash, STOP_FORUM_SPAM_DEFAULTS } from './stopforumspam/provider.js';
+export { stopForumSpam, stopForumSpamEmailHash, STOP_FORUM_SPAM_DEFAULTS, STOP_FORUM_SPAM_LIMITS } from './stopforumspam/provider.js';
 export type { StopForumSpamOptions } from './stopforumspam/provider.js';
 export { parseStopForumSpamAnswer, scoreStopForumSpamAnswer } from './stopforumspam/answer.js';
 export type { StopForumSpamAnswer, StopForumSpamFacet, StopForumSpamRecord } from './stopforumspam/answer.js';

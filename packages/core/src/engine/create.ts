@@ -1,10 +1,10 @@
-import type { Provider, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
+import type { Provider, ReportKind, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
 import type { PurgeReport, PurgeScope } from '../cache/index.js';
 import { ConfigurationError, isConfigurationError } from '../errors.js';
 import { defaultLogger, redactingLogger } from '../log/logger.js';
 import type { Logger } from '../log/logger.js';
 import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
-import type { ProviderPipeline } from '../pipeline/provider-pipeline.js';
+import type { ProviderPipeline, ReportOutcome } from '../pipeline/provider-pipeline.js';
 import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
 import type { Thresholds } from './aggregate.js';
 import { Deadline } from './deadline.js';
@@ -40,6 +40,12 @@ export interface FormSecurity {
   readonly providers: readonly string[];
   /** Subscribes to state changes (`breaker.open`, `cache.l2.down`, `quota.exhausted`, … or `*`). */
   on<T extends EngineEventType | '*'>(type: T, listener: EngineListener<T>): () => void;
+  /**
+   * Forwards a moderator's judgement of a submission to every provider that accepts one
+   * (Akismet, AbuseIPDB), through the same breakers and quotas, then forgets the
+   * subject's cached answers. Never rejects; the caller need not wait for it.
+   */
+  report(subject: Subject, kind: ReportKind): Promise<Readonly<Record<string, ReportOutcome>>>;
   /** Forgets cached answers about one subject (an erasure request), one provider, or all, in every instance. */
   purge(scope: PurgeScope): Promise<PurgeReport | undefined>;
   /** Releases timers and connections. */
@@ -169,6 +175,17 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
     resolvePolicy: resolve,
     providers: names,
     on: (type, listener) => events.on(type, listener),
+    async report(subject, kind) {
+      const outcomes: Record<string, ReportOutcome> = {};
+      await Promise.all(
+        [...pipelines.values()].map(async (pipeline) => {
+          const outcome = await pipeline.report(subject, kind);
+          if (outcome !== 'unsupported') outcomes[pipeline.name] = outcome;
+        }),
+      );
+      await dependencies.cache?.purge({ subject }).catch(() => undefined);
+      return outcomes;
+    },
     async purge(scope) {
       return dependencies.cache?.purge(scope);
     },

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TimeoutError } from '../errors.js';
 
 /**
@@ -47,6 +48,8 @@ export class Deadline {
   private arm(): void {
     if (this.controller !== undefined) return;
     this.controller = new AbortController();
+    // Every provider call of the request listens on this one signal; dozens are expected.
+    setMaxListeners(256, this.controller.signal);
     this.expiry = new Promise((resolve) => {
       this.resolveExpiry = resolve;
     });

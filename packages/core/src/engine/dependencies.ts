@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Provider, ProviderResult } from '../contracts.js';
+import type { Provider, ProviderLimits, ProviderResult } from '../contracts.js';
 import { createTieredCache } from '../cache/tiered-cache.js';
 import type { ProviderCache, TieredCache, TieredCacheOptions } from '../cache/tiered-cache.js';
 import type { CachePolicyOptions } from '../cache/policy.js';
@@ -32,7 +32,7 @@ export interface ProviderRegistration {
   readonly breaker?: false | ProviderBreakerOptions;
   /** Default: 32 concurrent upstream calls, no queue. */
   readonly bulkhead?: false | { readonly maxConcurrent: number; readonly maxQueue?: number };
-  /** Rate limits, quotas and spend caps (default: none). */
+  /** Rate limits, quotas and spend caps (default: the provider's documented `limits`), or `false`. */
   readonly quota?: false | ProviderQuotaOptions;
   /** Lifetimes of its cached answers (default: the provider's `ttlMs`, 7 days grace), or `false`. */
   readonly cache?: false | CachePolicyOptions<ProviderResult>;
@@ -115,6 +115,17 @@ export function createDependencies(
   };
 }
 
+/** A provider's documented limits as quota options (`undefined` when it states none). */
+function quotaFromLimits(limits: ProviderLimits | undefined): ProviderQuotaOptions | undefined {
+  if (limits === undefined) return undefined;
+  return {
+    ...(limits.perSecond === undefined ? {} : { perSecond: limits.perSecond }),
+    ...(limits.perMinute === undefined ? {} : { perMinute: limits.perMinute }),
+    ...(limits.daily === undefined ? {} : { daily: { limit: limits.daily } }),
+    ...(limits.monthly === undefined ? {} : { monthly: { limit: limits.monthly } }),
+  };
+}
+
 /** The guards and cache of one non-local provider, built from its registration. */
 export interface ProviderParts {
   readonly breaker?: CircuitBreaker;
@@ -166,9 +177,10 @@ export function createProviderParts(
     parts.bulkhead = bulkhead({ name, ...limits });
   }
 
-  if (registration.quota !== undefined && registration.quota !== false) {
+  const quotaOptions = registration.quota ?? quotaFromLimits(provider.defaults?.limits);
+  if (quotaOptions !== undefined && quotaOptions !== false) {
     const quota = createQuota({
-      ...registration.quota,
+      ...quotaOptions,
       provider: name,
       ...(backends.redis === undefined ? {} : { redis: { url: backends.redis.url } }),
       ...(backends.quotaStore === undefined ? {} : { store: backends.quotaStore }),

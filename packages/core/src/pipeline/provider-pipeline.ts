@@ -1,8 +1,8 @@
-import type { Provider, ProviderResult, ResolvedPolicy, Signal, Subject } from '../contracts.js';
+import type { Provider, ProviderResult, ReportKind, ResolvedPolicy, Signal, Subject } from '../contracts.js';
 import type { CacheEntry } from '../cache/index.js';
 import type { ProviderCache } from '../cache/index.js';
 import type { Deadline } from '../engine/deadline.js';
-import { TimeoutError } from '../errors.js';
+import { ErrorCodes, TimeoutError, isFormSecurityError } from '../errors.js';
 import { guardedCall } from './guarded-call.js';
 import type { Guards } from './guarded-call.js';
 import { failureSignal, resultSignal } from './outcome.js';
@@ -14,10 +14,15 @@ export interface PipelineContext {
   readonly policy: ResolvedPolicy;
 }
 
+/** How forwarding one moderator judgement to one provider went. */
+export type ReportOutcome = 'sent' | 'unsupported' | { readonly failed: string };
+
 /** One provider's path through the engine: cache → single-flight → guards → provider. */
 export interface ProviderPipeline {
   readonly name: string;
   run(context: PipelineContext): Promise<Signal>;
+  /** Forwards a judgement through the same breaker and quota as checks; never rejects. */
+  report(subject: Subject, kind: ReportKind): Promise<ReportOutcome>;
 }
 
 export interface PipelineOptions extends Guards {
@@ -107,8 +112,27 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
     }
   }
 
+  /** A provider-shaped view of `report`, so feedback goes through the very same guards. */
+  const reporter = (kind: ReportKind): Provider => ({
+    name,
+    async check(subject, context) {
+      await provider.report?.(subject, kind, context);
+      return { score: 0 };
+    },
+  });
+
   return {
     name,
+    async report(subject, kind) {
+      if (provider.report === undefined) return 'unsupported';
+      try {
+        const request = { subject, signal: AbortSignal.timeout(timeoutMs), highValue: true, maxWaitMs: timeoutMs };
+        await guardedCall(reporter(kind), guards, request, now);
+        return 'sent';
+      } catch (error) {
+        return { failed: isFormSecurityError(error) ? error.code : ErrorCodes.providerFailure };
+      }
+    },
     async run(context) {
       if (!hasFacet(provider, context.subject)) {
         return { status: 'skipped', reasons: [`${name}: nothing to check`], latencyMs: 0 };

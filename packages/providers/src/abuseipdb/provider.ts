@@ -50,7 +50,7 @@ export interface AbuseIpdbProvider extends Provider {
  * scans as well as spam) and shared addresses collect reports too, so AbuseIPDB alone should
  * challenge rather than block; `ttlMs` 24 hours to stay inside 1,000 checks a day.
  */
-export const ABUSEIPDB_DEFAULTS: Required<ProviderDefaults> = { weight: 0.8, ttlMs: 24 * 60 * 60 * 1000 };
+export const ABUSEIPDB_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.8, ttlMs: 24 * 60 * 60 * 1000 };
 
 /**
  * The free tier's documented limits, for the quota layer: 1,000 checks a day (reports have
@@ -125,6 +125,7 @@ export function abuseIpdb(options: AbuseIpdbOptions): AbuseIpdbProvider {
     defaults: {
       weight: options.weight ?? ABUSEIPDB_DEFAULTS.weight,
       ttlMs: options.ttlMs ?? ABUSEIPDB_DEFAULTS.ttlMs,
+      limits: ABUSEIPDB_LIMITS,
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };

@@ -60,7 +60,7 @@ export interface AkismetProvider extends Provider {
  * `ttlMs` 1 hour — the answer depends on the text, so a repeat of the same text within
  * the hour reuses it.
  */
-export const AKISMET_DEFAULTS: Required<ProviderDefaults> = { weight: 0.9, ttlMs: 60 * 60 * 1000 };
+export const AKISMET_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.9, ttlMs: 60 * 60 * 1000 };
 
 /**
  * Akismet's plans limit calls per month: Personal (non-commercial) is unlimited, the smallest
@@ -188,7 +188,11 @@ export function akismet(options: AkismetOptions): AkismetProvider {
     name,
     version: '1',
     facets: facetsOf(options),
-    defaults: { weight: options.weight ?? AKISMET_DEFAULTS.weight, ttlMs: options.ttlMs ?? AKISMET_DEFAULTS.ttlMs },
+    defaults: {
+      weight: options.weight ?? AKISMET_DEFAULTS.weight,
+      ttlMs: options.ttlMs ?? AKISMET_DEFAULTS.ttlMs,
+      limits: AKISMET_LIMITS,
+    },
     async check(subject, { signal }): Promise<ProviderResult> {
       const answer = await post('/1.1/comment-check', subject, signal);
       const verdict = parseCommentCheck(name, answer, Date.now());

@@ -34,7 +34,7 @@ export interface DnsblOptions {
  * NAT address that many honest visitors share; `ttlMs` 1 hour because listings are added
  * and removed within hours.
  */
-export const DNSBL_DEFAULTS: Required<ProviderDefaults> = { weight: 0.8, ttlMs: 60 * 60 * 1000 };
+export const DNSBL_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.8, ttlMs: 60 * 60 * 1000 };
 
 const OPTION = 'dnsbl';
 const ZONE_NAME = /^(?=.{1,200}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?$/i;

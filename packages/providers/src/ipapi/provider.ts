@@ -35,7 +35,7 @@ export interface IpApiOptions extends CommonProviderOptions, GeolocationPolicyOp
  * unconfigured ip-api scores 0); `ttlMs` 24 hours because where an address is changes
  * slowly, and the free tier allows 45 requests a minute.
  */
-export const IP_API_DEFAULTS: Required<ProviderDefaults> = { weight: 1, ttlMs: 24 * 60 * 60 * 1000 };
+export const IP_API_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 1, ttlMs: 24 * 60 * 60 * 1000 };
 
 /** The free tier's documented limit, for the quota layer: 45 requests a minute (pro keys: none). */
 export const IP_API_LIMITS = { perMinute: 45 } as const;
@@ -106,6 +106,7 @@ export function ipApi(options: IpApiOptions): Provider {
     defaults: {
       weight: options.weight ?? IP_API_DEFAULTS.weight,
       ttlMs: options.ttlMs ?? IP_API_DEFAULTS.ttlMs,
+      limits: IP_API_LIMITS,
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };

@@ -33,7 +33,7 @@ export interface IpQualityScoreOptions extends CommonProviderOptions {
  * a shared network should not block alone; `ttlMs` 24 hours because the free tier allows
  * 5,000 lookups a month.
  */
-export const IP_QUALITY_SCORE_DEFAULTS: Required<ProviderDefaults> = { weight: 0.9, ttlMs: 24 * 60 * 60 * 1000 };
+export const IP_QUALITY_SCORE_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.9, ttlMs: 24 * 60 * 60 * 1000 };
 
 /** The free tier's documented limit, for the quota layer: 5,000 lookups a month. */
 export const IP_QUALITY_SCORE_LIMITS = { monthly: 5000 } as const;
@@ -86,6 +86,7 @@ export function ipQualityScore(options: IpQualityScoreOptions): Provider {
     defaults: {
       weight: options.weight ?? IP_QUALITY_SCORE_DEFAULTS.weight,
       ttlMs: options.ttlMs ?? IP_QUALITY_SCORE_DEFAULTS.ttlMs,
+      limits: IP_QUALITY_SCORE_LIMITS,
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };

@@ -34,7 +34,7 @@ export interface MaxmindWebServiceOptions extends CommonProviderOptions, Geoloca
  * Defaults: `weight` 1 because the score only comes from rules the operator chose; `ttlMs`
  * 24 hours because locations change slowly and every GeoIP lookup is paid for.
  */
-export const MAXMIND_DEFAULTS: Required<ProviderDefaults> = { weight: 1, ttlMs: 24 * 60 * 60 * 1000 };
+export const MAXMIND_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 1, ttlMs: 24 * 60 * 60 * 1000 };
 
 /**
  * The GeoLite web service's free limit, for the quota layer: 1,000 lookups a day (as
@@ -146,6 +146,7 @@ export function maxmindWebService(options: MaxmindWebServiceOptions): Provider {
     defaults: {
       weight: options.weight ?? MAXMIND_DEFAULTS.weight,
       ttlMs: options.ttlMs ?? MAXMIND_DEFAULTS.ttlMs,
+      ...(options.edition === 'geolite' ? { limits: MAXMIND_GEOLITE_LIMITS } : {}),
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };

@@ -41,7 +41,7 @@ export interface ModerationOptions {
  * Defaults: `weight` 0.7 — the model judges harm, not spam, so a high score alone reaches
  * `challenge` rather than `block`; `ttlMs` 24 hours.
  */
-export const MODERATION_DEFAULTS: Required<ProviderDefaults> = { weight: 0.7, ttlMs: 24 * 60 * 60 * 1000 };
+export const MODERATION_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.7, ttlMs: 24 * 60 * 60 * 1000 };
 
 const DEFAULT_BASE_URL = 'https://api.openai.com';
 const DEFAULT_MODEL = 'omni-moderation-latest';

@@ -32,7 +32,10 @@ export interface StopForumSpamOptions {
  * get listed too — so it should not reach a full block on its own; `ttlMs` 24 hours because
  * listings change over days and the free tier allows about 20,000 queries a day.
  */
-export const STOP_FORUM_SPAM_DEFAULTS: Required<ProviderDefaults> = { weight: 0.8, ttlMs: 24 * 60 * 60 * 1000 };
+/** The service asks for no more than about 20,000 queries a day. */
+export const STOP_FORUM_SPAM_LIMITS = { daily: 20_000 } as const;
+
+export const STOP_FORUM_SPAM_DEFAULTS: Required<Pick<ProviderDefaults, 'weight' | 'ttlMs'>> = { weight: 0.8, ttlMs: 24 * 60 * 60 * 1000 };
 
 const DEFAULT_BASE_URL = 'https://api.stopforumspam.org';
 const ALL_FACETS: readonly StopForumSpamFacet[] = ['ip', 'email', 'username'];
@@ -118,6 +121,7 @@ export function stopForumSpam(options: StopForumSpamOptions = {}): Provider {
     defaults: {
       weight: options.weight ?? STOP_FORUM_SPAM_DEFAULTS.weight,
       ttlMs: options.ttlMs ?? STOP_FORUM_SPAM_DEFAULTS.ttlMs,
+      limits: STOP_FORUM_SPAM_LIMITS,
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       const { search, asked } = buildQuery(subject, facets);
