@@ -272,9 +272,9 @@ describe('abuseIpdb configuration', () => {
     expect(provider.name).toBe('abuseipdb');
     expect(provider.facets).toEqual(['ip']);
     expect(provider.version).toBe('1');
-    expect(provider.defaults).toEqual(ABUSEIPDB_DEFAULTS);
+    expect(provider.defaults).toEqual({ ...ABUSEIPDB_DEFAULTS, limits: ABUSEIPDB_LIMITS });
     expect(ABUSEIPDB_LIMITS).toEqual({ daily: 1000 });
-    expect(abuseIpdb({ key: KEY, weight: 1, ttlMs: 1000 }).defaults).toEqual({ weight: 1, ttlMs: 1000 });
+    expect(abuseIpdb({ key: KEY, weight: 1, ttlMs: 1000 }).defaults).toEqual({ weight: 1, ttlMs: 1000, limits: ABUSEIPDB_LIMITS });
   });
 });
 

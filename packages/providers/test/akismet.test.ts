@@ -3,7 +3,7 @@ import type { ProviderResponseError, Subject } from '@formsecurity/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeAkismet } from '../../testing/src/akismet-fake.js';
 import type { AkismetFake, AkismetFault } from '../../testing/src/akismet-fake.js';
-import { AKISMET_DEFAULTS, akismet } from '../src/akismet/provider.js';
+import { AKISMET_DEFAULTS, AKISMET_LIMITS, akismet } from '../src/akismet/provider.js';
 import type { AkismetOptions } from '../src/akismet/provider.js';
 
 const KEY = 'akismet-secret-key-1234';
@@ -193,6 +193,6 @@ describe('akismet configuration', () => {
   it('describes itself with documented defaults', () => {
     const described = akismet({ apiKey: KEY, blog: BLOG });
     expect(described).toMatchObject({ name: 'akismet', version: '1', facets: ['content', 'email', 'username'] });
-    expect(described.defaults).toEqual(AKISMET_DEFAULTS);
+    expect(described.defaults).toEqual({ ...AKISMET_DEFAULTS, limits: AKISMET_LIMITS });
   });
 });

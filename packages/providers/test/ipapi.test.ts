@@ -227,7 +227,7 @@ describe('ipApi configuration', () => {
     const geo = ipApi({ acceptPlainHttp: true });
     expect(geo.name).toBe('ip-api');
     expect(geo.facets).toEqual(['ip']);
-    expect(geo.defaults).toEqual(IP_API_DEFAULTS);
+    expect(geo.defaults).toEqual({ ...IP_API_DEFAULTS, limits: IP_API_LIMITS });
     expect(IP_API_LIMITS).toEqual({ perMinute: 45 });
   });
 });

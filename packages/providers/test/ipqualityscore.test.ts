@@ -180,7 +180,7 @@ describe('ipQualityScore configuration', () => {
   it('describes itself with documented defaults and free-tier limits', () => {
     const ipqs = ipQualityScore({ key: KEY });
     expect([ipqs.name, ipqs.facets, ipqs.version]).toEqual(['ipqualityscore', ['ip'], '1']);
-    expect(ipqs.defaults).toEqual(IP_QUALITY_SCORE_DEFAULTS);
+    expect(ipqs.defaults).toEqual({ ...IP_QUALITY_SCORE_DEFAULTS, limits: IP_QUALITY_SCORE_LIMITS });
     expect(IP_QUALITY_SCORE_LIMITS).toEqual({ monthly: 5000 });
   });
 });

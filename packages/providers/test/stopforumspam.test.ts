@@ -202,7 +202,7 @@ describe('stopForumSpam configuration', () => {
     expect(sfs.facets).toEqual(['ip', 'email', 'username']);
     expect(sfs.local).toBeUndefined();
     expect(typeof sfs.version).toBe('string');
-    expect(sfs.defaults).toEqual({ weight: STOP_FORUM_SPAM_DEFAULTS.weight, ttlMs: 24 * 60 * 60 * 1000 });
-    expect(stopForumSpam({ weight: 0.5, ttlMs: 1000 }).defaults).toEqual({ weight: 0.5, ttlMs: 1000 });
+    expect(sfs.defaults).toEqual({ weight: STOP_FORUM_SPAM_DEFAULTS.weight, ttlMs: 24 * 60 * 60 * 1000, limits: { daily: 20_000 } });
+    expect(stopForumSpam({ weight: 0.5, ttlMs: 1000 }).defaults).toEqual({ weight: 0.5, ttlMs: 1000, limits: { daily: 20_000 } });
   });
 });
