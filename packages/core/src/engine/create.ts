@@ -11,8 +11,30 @@ import { Deadline } from './deadline.js';
 import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
+import type { TieredCache } from '../cache/index.js';
+import type { Quota } from '../quota/quota.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { EngineEventType, EngineListener } from './events.js';
 import { resolvePolicy } from './policy.js';
+
+/** What observers (health, metrics, status page) read of an engine; not a stable API. */
+export interface EngineInternals {
+  readonly providers: readonly { readonly name: string; readonly local: boolean; readonly weight: number }[];
+  readonly breakers: ReadonlyMap<string, CircuitBreaker>;
+  readonly quotas: ReadonlyMap<string, Quota>;
+  readonly cache: TieredCache | undefined;
+  readonly events: EngineEvents;
+  readonly logger: Logger;
+  /** Called with each verdict after it is decided; kept cheap, since it runs per request. */
+  readonly verdictObservers: Set<(verdict: Verdict) => void>;
+}
+
+const INTERNALS = Symbol.for('formsecurity.engine.internals');
+
+/** The internals of an engine built by `createFormSecurity` (undefined for any other object). */
+export function engineInternals(engine: FormSecurity): EngineInternals | undefined {
+  return (engine as { [INTERNALS]?: EngineInternals })[INTERNALS];
+}
 
 /** Options of `createFormSecurity`; every one has a documented default. */
 export interface FormSecurityConfig extends Backends {
@@ -138,6 +160,30 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
     return policy;
   }
 
+  const internals: EngineInternals = {
+    providers: registrations.map(({ provider }) => ({
+      name: provider.name,
+      local: provider.local === true,
+      weight: weights.get(provider.name) ?? 1,
+    })),
+    breakers: dependencies.breakers,
+    quotas: dependencies.quotas,
+    cache: dependencies.cache,
+    events,
+    logger,
+    verdictObservers: new Set(),
+  };
+
+  function notify(verdict: Verdict): void {
+    for (const observer of internals.verdictObservers) {
+      try {
+        observer(verdict);
+      } catch {
+        // An observer must never fail a request.
+      }
+    }
+  }
+
   async function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
     const started = now();
     const policy = policyFor(route);
@@ -164,13 +210,16 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
       });
       const result = aggregate(signals, weights, policy, thresholds);
       const reasons = subject.issues === undefined ? result.reasons : [...subject.issues, ...result.reasons];
-      return { ...result, reasons, signals, durationMs: now() - started };
+      const verdict: Verdict = { ...result, reasons, signals, durationMs: now() - started };
+      if (internals.verdictObservers.size > 0) notify(verdict);
+      return verdict;
     } finally {
       deadline.dispose();
     }
   }
 
-  return {
+  const engine: FormSecurity & { readonly [INTERNALS]: EngineInternals } = {
+    [INTERNALS]: internals,
     evaluate,
     resolvePolicy: resolve,
     providers: names,
@@ -191,4 +240,5 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
     },
     close: () => dependencies.close(),
   };
+  return engine;
 }
