@@ -2,10 +2,10 @@
  * Shared test helpers: a controllable clock, unique Redis namespaces, a raw Redis
  * client to inspect what the cache stored, and private redis-server processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
 import { createClient } from '@redis/client';
+
+import { PrivateRedis } from '../../../../test/support/private-redis.js';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 export const TEST_SECRET = 'test-secret-of-at-least-16-bytes';
@@ -48,47 +48,15 @@ export async function deleteNamespace(client: RawRedis, namespace: string): Prom
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.connect(port, '127.0.0.1');
-  });
-}
+export { freePort } from '../../../../test/support/private-redis.js';
 
 /** A private redis-server on `port`; stop it with `stopRedisServer` (kills by PID). */
-export async function startRedisServer(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await accepts(port)) return child;
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`redis-server did not start on port ${port}`);
+export function startRedisServer(port: number): Promise<PrivateRedis> {
+  return PrivateRedis.start(port);
 }
 
-export async function stopRedisServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
+export function stopRedisServer(server: PrivateRedis): Promise<void> {
+  return server.kill();
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -4,7 +4,7 @@
  * are deliberately loose (the L2 timeout plus generous slack): they catch a call that
  * waits on a dead Redis, not a slow machine.
  */
-import type { ChildProcess } from 'node:child_process';
+import type { PrivateRedis } from '../../../../test/support/private-redis.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTieredCache, type ProviderCache, type TieredCache } from '../../src/cache/index.js';
 import {
@@ -24,7 +24,7 @@ interface Answer {
   readonly score: number;
 }
 
-const servers: ChildProcess[] = [];
+const servers: PrivateRedis[] = [];
 const caches: TieredCache[] = [];
 afterEach(async () => {
   await Promise.all(caches.splice(0).map((cache) => cache.close()));
@@ -130,7 +130,7 @@ describe('Redis faults', () => {
 
     const across = startProbe(dnsbl, 'across');
     await eventually(() => across.calls() >= 20);
-    await stopRedisServer(servers.pop() as ChildProcess);
+    await stopRedisServer(servers.pop() as PrivateRedis);
     const callsAtKill = across.calls();
     expect(await eventually(() => cache.health().l2 === 'down')).toBe(true);
     await eventually(() => across.calls() >= callsAtKill + 30);
@@ -178,7 +178,7 @@ describe('Redis faults', () => {
     const dnsbl = cache.forProvider<Answer>({ name: 'dnsbl' });
     await probeFor(dnsbl, 'warm', 10);
 
-    server.kill('SIGSTOP');
+    server.freeze();
     try {
       const frozen = await probeFor(dnsbl, 'frozen', 40);
       expect(frozen.failures).toEqual([]);
@@ -187,7 +187,7 @@ describe('Redis faults', () => {
       expect(cache.health().l2).toBe('down');
       expect(cache.stats().l2.skipped).toBeGreaterThan(0);
     } finally {
-      server.kill('SIGCONT');
+      server.thaw();
     }
     // No lookup needs L2 now; the background probe (after l2OpenMs, 1 s) finds it answering.
     expect(await eventually(() => cache.health().l2 === 'up', 10_000)).toBe(true);
