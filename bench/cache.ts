@@ -1,6 +1,7 @@
 /**
  * Cache benchmarks: an L1 hit through `getOrFetch` (grace and stats on) against
- * lru-cache's own `fetch`, and the L2 → L1 fill path on Redis against a bare GET.
+ * lru-cache's own `fetch`, cacheable 2 `getOrSet` and bentocache 1 `getOrSet` (grace
+ * on), and the L2 → L1 fill path on Redis against a bare GET.
  *
  * Run: node --expose-gc --import tsx bench/cache.ts   (needs Redis at 127.0.0.1:6379,
  * or REDIS_URL; uses and then deletes a random `fs-bench:*` namespace).
@@ -10,6 +11,9 @@ import KeyvRedis from '@keyv/redis';
 import { createClient } from '@redis/client';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
+import { Cacheable } from 'cacheable';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
 import { createTieredCache } from '../packages/core/src/cache/index.js';
 import { measure, printTable, settledHeap, type Measurement } from './lib/table.js';
 
@@ -47,16 +51,29 @@ async function l1HitRows(): Promise<Measurement[]> {
   const lru = new LRUCache<string, typeof answer>({ max: 10_000, fetchMethod: fetcher });
   await lru.fetch(key);
 
+  const cacheable = new Cacheable({ ttl: '24h' });
+  await cacheable.getOrSet(key, fetcher);
+
+  const bento = new BentoCache({
+    default: 'memory',
+    stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })) },
+  });
+  const bentoOptions = { key, factory: fetcher, ttl: '24h', grace: '7d' } as const;
+  await bento.getOrSet(bentoOptions);
+
   const rows = await alternating(
     [
       ['lru-cache fetch (baseline)', () => lru.fetch(key)],
       ['tiered getOrFetch, L1 hit', () => provider.getOrFetch(key, fetcher)],
       ['tiered lookup, L1 hit (sync)', () => provider.lookup(key)],
       ['lru-cache get (sync)', () => lru.get(key)],
+      ['cacheable 2 getOrSet', () => cacheable.getOrSet(key, fetcher)],
+      ['bentocache 1 getOrSet (grace on)', () => bento.getOrSet(bentoOptions)],
     ],
     { iterations: 200_000, rounds: 3, warmup: 20_000 },
   );
   await cache.close();
+  await bento.disconnect();
   return rows;
 }
 
@@ -104,7 +121,6 @@ async function main(): Promise<void> {
   printTable('L1 hit (grace and stats on)', await l1HitRows(), 'lru-cache fetch (baseline)');
   printTable('L2 (Redis) → L1 fill, sequential', await l2FillRows(), 'redis GET (baseline)');
   console.log(`\nheap delta after both runs: ${((settledHeap() - heapBefore) / 1024 / 1024).toFixed(1)} MiB`);
-  console.log('not compared: cacheable, bentocache (not installed)');
 }
 
 await main();
