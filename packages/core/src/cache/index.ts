@@ -8,6 +8,7 @@ export type {
   CacheResult,
   Freshness,
   GetOrFetchOptions,
+  DigestMemo,
   ProviderCache,
   ProviderCacheOptions,
   PurgeReport,

@@ -10,7 +10,7 @@ import type { CacheEntry, StoredEntry } from './entry.js';
 import { DIGEST_SEPARATOR, subjectDigest, type KeySecret } from './keys.js';
 import type { ResolvedCachePolicy } from './policy.js';
 import type { CacheCounters } from './stats.js';
-import type { CacheableFacet, CacheResult, Freshness, GetOrFetchOptions, ProviderCache } from './types.js';
+import type { CacheableFacet, CacheResult, DigestMemo, Freshness, GetOrFetchOptions, ProviderCache } from './types.js';
 
 const CACHEABLE_FACETS: ReadonlySet<SubjectFacet> = new Set(['ip', 'email', 'username', 'content', 'userAgent']);
 
@@ -60,18 +60,28 @@ export class ProviderCacheImpl<T> implements ProviderCache<T> {
     return this.#prefix + subjectDigest(this.#secret, this.facet, facetValue);
   }
 
-  keyFor(subject: Subject, facets?: readonly SubjectFacet[]): string | undefined {
+  keyFor(subject: Subject, facets?: readonly SubjectFacet[], memo?: DigestMemo): string | undefined {
     if (facets === undefined) {
       const value = subject[this.facet];
-      return value === undefined || value === '' ? undefined : this.key(value);
+      return value === undefined || value === '' ? undefined : this.#prefix + this.#digest(this.facet, value, memo);
     }
     const digests: string[] = [];
     for (const facet of facets) {
       if (!isCacheableFacet(facet)) continue;
       const value = subject[facet];
-      if (value !== undefined && value !== '') digests.push(subjectDigest(this.#secret, facet, value));
+      if (value !== undefined && value !== '') digests.push(this.#digest(facet, value, memo));
     }
     return digests.length === 0 ? undefined : this.#prefix + digests.join(DIGEST_SEPARATOR);
+  }
+
+  /** An HMAC costs microseconds: one evaluation computes each facet's digest once for all its providers. */
+  #digest(facet: SubjectFacet, value: string, memo: DigestMemo | undefined): string {
+    let digest = memo?.get(facet);
+    if (digest === undefined) {
+      digest = subjectDigest(this.#secret, facet, value);
+      memo?.set(facet, digest);
+    }
+    return digest;
   }
 
   ageOf(entry: CacheEntry<T>): number {

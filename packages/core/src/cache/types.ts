@@ -81,6 +81,9 @@ export interface GetOrFetchOptions extends WaitOptions {
  * const key = dnsbl.key('203.0.113.7');
  * const result = await dnsbl.getOrFetch(key, () => provider.check(subject, { signal }), { signal });
  */
+/** Facet digests already computed during one evaluation, shared by its providers. */
+export type DigestMemo = Map<SubjectFacet, string>;
+
 export interface ProviderCache<T> {
   readonly name: string;
   readonly version: string;
@@ -94,7 +97,7 @@ export interface ProviderCache<T> {
    * several: every one present goes into the key (`<digest>.<digest>`, in the given
    * order), so a subject purge by any of them still finds it.
    */
-  keyFor(subject: Subject, facets?: readonly SubjectFacet[]): string | undefined;
+  keyFor(subject: Subject, facets?: readonly SubjectFacet[], memo?: DigestMemo): string | undefined;
   /** Time since the entry was fetched, on the cache's clock. */
   ageOf(entry: CacheEntry<T>): number;
   /**

@@ -1,7 +1,7 @@
 import type { Provider, ReportKind, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
 import type { PurgeReport, PurgeScope } from '../cache/index.js';
 import { ConfigurationError, isConfigurationError } from '../errors.js';
-import { defaultLogger, redactingLogger } from '../log/logger.js';
+import { prepareConfig } from '../config/validate.js';
 import type { Logger } from '../log/logger.js';
 import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
 import type { ProviderPipeline, ReportOutcome } from '../pipeline/provider-pipeline.js';
@@ -117,13 +117,14 @@ function checkThresholds(t: Thresholds): void {
  * const verdict = await engine.evaluate({ ip: '203.0.113.7' });
  * if (verdict.decision === 'block') reject();
  */
-export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurity {
+export function createFormSecurity(options: FormSecurityConfig = {}): FormSecurity {
+  // Every option checked at once (one ConfigurationError), warnings logged, privacy applied.
+  const { config, logger } = prepareConfig(options);
   const now = config.now ?? (() => performance.now());
   const registrations = (config.providers ?? []).map(register);
   checkRegistrations(registrations);
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...config.thresholds };
   checkThresholds(thresholds);
-  const logger = redactingLogger(config.logger ?? defaultLogger());
   const events = new EngineEvents();
   const names = registrations.map(({ provider }) => provider.name);
   const weights = new Map(registrations.map(({ provider, weight }) => [provider.name, weight ?? provider.defaults?.weight ?? 1]));
@@ -198,11 +199,10 @@ export function createFormSecurity(config: FormSecurityConfig = {}): FormSecurit
       };
     }
     const deadline = new Deadline(policy.budgetMs, started, now);
+    const context = { subject, deadline, policy, digests: new Map() };
     try {
       const outcomes = await Promise.all(
-        policy.providers.map((name) =>
-          (pipelines.get(name) as ProviderPipeline).run({ subject, deadline, policy }),
-        ),
+        policy.providers.map((name) => (pipelines.get(name) as ProviderPipeline).run(context)),
       );
       const signals: Record<string, Signal> = {};
       policy.providers.forEach((name, i) => {

@@ -1,6 +1,6 @@
 import type { Provider, ProviderResult, ReportKind, ResolvedPolicy, Signal, Subject } from '../contracts.js';
 import type { CacheEntry } from '../cache/index.js';
-import type { ProviderCache } from '../cache/index.js';
+import type { DigestMemo, ProviderCache } from '../cache/index.js';
 import type { Deadline } from '../engine/deadline.js';
 import { ErrorCodes, TimeoutError, isFormSecurityError } from '../errors.js';
 import { guardedCall } from './guarded-call.js';
@@ -10,6 +10,8 @@ import { failureSignal, resultSignal } from './outcome.js';
 /** Everything one provider's guarded call needs from the engine. */
 export interface PipelineContext {
   readonly subject: Subject;
+  /** Each facet's cache digest, computed once per evaluation for all providers. */
+  readonly digests: DigestMemo;
   readonly deadline: Deadline;
   readonly policy: ResolvedPolicy;
 }
@@ -138,7 +140,7 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
         return { status: 'skipped', reasons: [`${name}: nothing to check`], latencyMs: 0 };
       }
       const started = now();
-      const key = cache?.keyFor(context.subject, provider.facets);
+      const key = cache?.keyFor(context.subject, provider.facets, context.digests);
       if (cache === undefined || key === undefined) return uncached(context, started);
       return cached(cache, key, context, started);
     },

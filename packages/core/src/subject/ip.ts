@@ -132,8 +132,31 @@ export function formatIp(ip: ParsedIp): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
+/** Whether `text` is already a dotted quad in canonical form (the common case, checked without BigInt). */
+function isCanonicalIPv4(text: string): boolean {
+  if (text.length < 7 || text.length > 15) return false;
+  let octets = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i === text.length ? 46 : text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || value > 255) return false;
+      octets++;
+      digits = 0;
+      value = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits === 1 && value === 0) return false; // a leading zero
+      value = value * 10 + (code - 48);
+      digits++;
+    } else return false;
+  }
+  return octets === 4;
+}
+
 /** Parses and writes an address canonically; `undefined` when it is not an IP address. */
 export function normalizeIp(input: string): string | undefined {
+  if (isCanonicalIPv4(input)) return input;
   const parsed = parseIp(input);
   return parsed === undefined ? undefined : formatIp(parsed);
 }
