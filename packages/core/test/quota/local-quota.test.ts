@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { ProviderResponseError, isConfigurationError, isQuotaExhaustedError, type QuotaExhaustedError } from '../../src/errors.js';
@@ -201,6 +204,27 @@ describe('persistence in a Keyv store', () => {
     expect((await drain(after, 10)).admitted).toBe(5);
     await after.close();
     expect((await createQuota(options).snapshot()).windows.map((window) => window.remaining)).toEqual([0, 90]);
+  });
+
+  it('carries a half-used quota over a restart on a SQLite file', async () => {
+    const { default: KeyvSqlite } = await import('@keyv/sqlite');
+    const file = join(mkdtempSync(join(tmpdir(), 'fs-quota-sqlite-')), 'quota.sqlite');
+    const open = () => new Keyv({ store: new KeyvSqlite(`sqlite://${file}`) });
+    const options = (store: QuotaStore): QuotaOptions => ({ provider: 'sqlite-restart', daily: { limit: 10 }, store });
+
+    const firstStore = open();
+    const before = createQuota(options(firstStore));
+    expect((await drain(before, 4)).admitted).toBe(4);
+    await before.close();
+    await firstStore.disconnect();
+
+    // A new store object on the same file, as after a process restart.
+    const secondStore = open();
+    const after = createQuota(options(secondStore));
+    expect((await after.snapshot()).windows[0]).toMatchObject({ used: 4, remaining: 6 });
+    expect((await drain(after, 10)).admitted).toBe(6);
+    await after.close();
+    await secondStore.disconnect();
   });
 
   it('keeps counting, without errors or long waits, when the store fails or hangs', async () => {
