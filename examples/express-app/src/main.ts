@@ -3,7 +3,7 @@ import { setUpDemo, stopOnSignals } from '../../shared/setup.js';
 import { createExpressDemo } from './app.js';
 
 const demo = await setUpDemo();
-const server = createExpressDemo(demo.engine, demo.hints).listen(demo.port, () => demo.announce('Express'));
+const server = createExpressDemo(demo).listen(demo.port, () => demo.announce('Express'));
 stopOnSignals(async () => {
   server.close();
   await demo.close();

@@ -5,6 +5,7 @@ import { bodyParser } from '@koa/bodyparser';
 import { formSecurity } from '@formsecurity/koa';
 import { formPage, verdictPage } from '../../shared/page.js';
 import { setUpDemo, stopOnSignals } from '../../shared/setup.js';
+import { FAULT_PATH, HEALTH_PATH, STATUS_PATH } from '../../shared/status.js';
 
 const demo = await setUpDemo();
 const app = new Koa();
@@ -15,6 +16,14 @@ const guard = formSecurity({ engine: demo.engine, subject: { trustProxy: ['loopb
 router.get('/', (ctx) => {
   ctx.type = 'html';
   ctx.body = formPage(demo.hints);
+});
+router.get(STATUS_PATH, guard.statusPage(demo.status.options));
+router.get(HEALTH_PATH, guard.healthCheck(demo.status.options));
+router.post(FAULT_PATH, (ctx) => {
+  const answer = demo.status.fault({ url: ctx.originalUrl, headers: ctx.headers });
+  ctx.status = answer.status;
+  if (answer.location !== undefined) ctx.redirect(answer.location);
+  else ctx.body = answer.body;
 });
 router.post('/contact', guard, (ctx) => {
   const verdict = ctx.state.formSecurity;

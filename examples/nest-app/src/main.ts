@@ -3,9 +3,10 @@ import 'reflect-metadata';
 import { Controller, Get, Header, HttpCode, Module, Post, Req, Res } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { FormSecurityGuard, FormSecurityModule, Verdict } from '@formsecurity/nest';
+import { FormSecurityGuard, FormSecurityModule, SkipFormSecurity, Verdict, mountFormSecurityStatus } from '@formsecurity/nest';
 import { formPage, verdictPage } from '../../shared/page.js';
 import { setUpDemo, stopOnSignals } from '../../shared/setup.js';
+import { FAULT_PATH, HEALTH_PATH, STATUS_PATH } from '../../shared/status.js';
 
 const demo = await setUpDemo();
 
@@ -24,6 +25,15 @@ class ContactController {
     else if (req.accepts(['html', 'json']) === 'json') res.json(verdict);
     else res.type('html').send(verdictPage(verdict));
   }
+
+  // Breaking the fake is no submission to evaluate.
+  @Post(FAULT_PATH.slice(1))
+  @SkipFormSecurity()
+  fault(@Req() req: Request, @Res() res: Response): void {
+    const answer = demo.status.fault({ url: req.originalUrl, headers: req.headers });
+    if (answer.location !== undefined) res.redirect(303, answer.location);
+    else res.status(answer.status).type('text').send(answer.body);
+  }
 }
 
 @Module({
@@ -35,6 +45,7 @@ class ContactController {
 class AppModule {}
 
 const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+mountFormSecurityStatus(app, { ...demo.status.options, statusPath: STATUS_PATH, healthPath: HEALTH_PATH });
 await app.listen(demo.port);
 demo.announce('NestJS');
 stopOnSignals(async () => {

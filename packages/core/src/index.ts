@@ -25,3 +25,4 @@ export * from './cache/index.js';
 export type { EngineEvent, EngineEventOf, EngineEventType, EngineListener } from './engine/events.js';
 export type { Backends, ProviderBreakerOptions, ProviderQuotaOptions } from './engine/dependencies.js';
 export type { ReportOutcome } from './pipeline/provider-pipeline.js';
+export * from './health/index.js';

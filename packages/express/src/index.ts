@@ -2,8 +2,18 @@
  * @formsecurity/express — `app.use(formSecurity())` attaches a verdict to `req` before
  * the route handler runs. The adapter only translates: request in, verdict or answer out.
  */
-import { createGate } from '@formsecurity/core';
-import type { Denial, FormSecurity, Gate, GateOptions, RoutePolicy, Verdict } from '@formsecurity/core';
+import { createGate, createStatusEndpoints } from '@formsecurity/core';
+import type {
+  Denial,
+  FormSecurity,
+  Gate,
+  GateOptions,
+  RoutePolicy,
+  StatusEndpointOptions,
+  StatusRequest,
+  StatusResponse,
+  Verdict,
+} from '@formsecurity/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -31,11 +41,42 @@ export interface FormSecurityMiddleware extends RequestHandler {
   readonly engine: FormSecurity;
   /** Middleware for one route with other options (`enforce`, `require`, `budgetMs`, …). */
   route(options: RoutePolicy & Pick<FormSecurityOptions, 'onBlock' | 'onChallenge'>): FormSecurityMiddleware;
+  /** The engine's health as JSON, for readiness probes: 200 when ok or degraded, 503 when down; 401 without the token. */
+  healthCheck(options: StatusEndpointOptions): RequestHandler;
+  /** The HTML status page, reloading itself; 401 without the token. */
+  statusPage(options: StatusEndpointOptions): RequestHandler;
 }
 
 const sendDenial: DenialHandler = (_req, res, _next, denial) => {
   res.status(denial.status).json(denial.body);
 };
+
+type Answer = (request: StatusRequest) => Promise<StatusResponse>;
+
+function answerWith(answer: Answer, req: Request, res: Response, next: NextFunction): void {
+  answer({ url: req.originalUrl, headers: req.headers })
+    .then(({ status, headers, body }) => {
+      res.status(status).set(headers).send(body);
+    })
+    .catch(next);
+}
+
+function statusHandlers(engine: FormSecurity) {
+  return {
+    healthCheck(options: StatusEndpointOptions): RequestHandler {
+      const { health } = createStatusEndpoints(engine, options);
+      return function formSecurityHealth(req, res, next) {
+        answerWith(health, req, res, next);
+      };
+    },
+    statusPage(options: StatusEndpointOptions): RequestHandler {
+      const { page } = createStatusEndpoints(engine, options);
+      return function formSecurityStatusPage(req, res, next) {
+        answerWith(page, req, res, next);
+      };
+    },
+  };
+}
 
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
   const formSecurity = function formSecurity(req: Request, res: Response, next: NextFunction): void {
@@ -53,6 +94,7 @@ function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHa
   };
   return Object.assign(formSecurity, {
     engine: gate.engine,
+    ...statusHandlers(gate.engine),
     route: (options: RoutePolicy & Pick<FormSecurityOptions, 'onBlock' | 'onChallenge'>) =>
       middlewareFor(gate.route(options), options.onBlock ?? onBlock, options.onChallenge ?? onChallenge),
   });
@@ -72,6 +114,9 @@ function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHa
  * app.use(guard);
  * app.post('/contact', (req, res) => res.json(req.formSecurity));
  * app.post('/signup', guard.route({ enforce: true }), (req, res) => res.send('welcome'));
+ * // Off unless mounted; both ask for the token (Authorization: Bearer … or ?token=…).
+ * app.get('/formsecurity/health', guard.healthCheck({ token: process.env.FORMSECURITY_STATUS_TOKEN! }));
+ * app.get('/formsecurity/status', guard.statusPage({ token: process.env.FORMSECURITY_STATUS_TOKEN! }));
  */
 export function formSecurity(options: FormSecurityOptions = {}): FormSecurityMiddleware {
   return middlewareFor(createGate(options), options.onBlock ?? sendDenial, options.onChallenge ?? sendDenial);

@@ -2,8 +2,18 @@
  * @formsecurity/koa — `app.use(formSecurity())` puts a verdict on `ctx.state.formSecurity`
  * before the next middleware runs. The adapter only translates: request in, verdict or answer out.
  */
-import { createGate } from '@formsecurity/core';
-import type { Denial, FormSecurity, Gate, GateOptions, RoutePolicy, Verdict } from '@formsecurity/core';
+import { createGate, createStatusEndpoints } from '@formsecurity/core';
+import type {
+  Denial,
+  FormSecurity,
+  Gate,
+  GateOptions,
+  RoutePolicy,
+  StatusEndpointOptions,
+  StatusRequest,
+  StatusResponse,
+  Verdict,
+} from '@formsecurity/core';
 import type { Context, Middleware, Next } from 'koa';
 
 declare module 'koa' {
@@ -30,12 +40,40 @@ export interface FormSecurityMiddleware extends Middleware {
   readonly engine: FormSecurity;
   /** Middleware for one route with other options (`enforce`, `require`, `budgetMs`, …). */
   route(options: RoutePolicy & Handlers): FormSecurityMiddleware;
+  /** The engine's health as JSON, for readiness probes: 200 when ok or degraded, 503 when down; 401 without the token. */
+  healthCheck(options: StatusEndpointOptions): Middleware;
+  /** The HTML status page, reloading itself; 401 without the token. */
+  statusPage(options: StatusEndpointOptions): Middleware;
 }
 
 const sendDenial: DenialHandler = (ctx, denial) => {
   ctx.status = denial.status;
   ctx.body = denial.body;
 };
+
+async function answerWith(answer: (request: StatusRequest) => Promise<StatusResponse>, ctx: Context): Promise<void> {
+  const { status, headers, body } = await answer({ url: ctx.originalUrl, headers: ctx.headers });
+  ctx.status = status;
+  ctx.set(headers);
+  ctx.body = body;
+}
+
+function statusHandlers(engine: FormSecurity) {
+  return {
+    healthCheck(options: StatusEndpointOptions): Middleware {
+      const { health } = createStatusEndpoints(engine, options);
+      return async function formSecurityHealth(ctx: Context) {
+        await answerWith(health, ctx);
+      };
+    },
+    statusPage(options: StatusEndpointOptions): Middleware {
+      const { page } = createStatusEndpoints(engine, options);
+      return async function formSecurityStatusPage(ctx: Context) {
+        await answerWith(page, ctx);
+      };
+    },
+  };
+}
 
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
   const formSecurity = async function formSecurity(ctx: Context, next: Next): Promise<void> {
@@ -51,6 +89,7 @@ function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHa
   };
   return Object.assign(formSecurity, {
     engine: gate.engine,
+    ...statusHandlers(gate.engine),
     route: (options: RoutePolicy & Handlers) =>
       middlewareFor(gate.route(options), options.onBlock ?? onBlock, options.onChallenge ?? onChallenge),
   });
@@ -66,9 +105,14 @@ function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHa
  * import { formSecurity } from '@formsecurity/koa';
  *
  * const app = new Koa();
+ * const guard = formSecurity({ subject: { trustProxy: 1 } });
  * app.use(bodyParser());
- * app.use(formSecurity({ subject: { trustProxy: 1 } }));
+ * app.use(guard);
  * app.use((ctx) => { ctx.body = ctx.state.formSecurity; });
+ * // The health endpoint and status page are off unless mounted (here with @koa/router),
+ * // and ask for the token (Authorization: Bearer … or ?token=…).
+ * router.get('/formsecurity/health', guard.healthCheck({ token: process.env.FORMSECURITY_STATUS_TOKEN! }));
+ * router.get('/formsecurity/status', guard.statusPage({ token: process.env.FORMSECURITY_STATUS_TOKEN! }));
  */
 export function formSecurity(options: FormSecurityOptions = {}): FormSecurityMiddleware {
   return middlewareFor(createGate(options), options.onBlock ?? sendDenial, options.onChallenge ?? sendDenial);

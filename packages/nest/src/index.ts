@@ -8,4 +8,6 @@ export type { FormSecurityModuleOptions } from './module.js';
 export { FormSecurityGuard, FormSecurityException } from './guard.js';
 export { FormSecurity, SkipFormSecurity, Verdict } from './decorators.js';
 export { FORM_SECURITY_GATE } from './constants.js';
+export { mountFormSecurityStatus } from './status.js';
+export type { StatusMountOptions } from './status.js';
 export type { Denial, RoutePolicy } from '@formsecurity/core';

@@ -169,6 +169,9 @@ describe('alerts', () => {
     await submit(1); // five successes in a row
     expect(events.map((e) => e.type)).toEqual(['provider.degraded', 'provider.recovered']);
     expect((await monitor.snapshot()).providers[0]?.status).toBe('ok');
+    // The failures before the recovery do not count again.
+    await submit(10);
+    expect(events).toHaveLength(2);
 
     // Each change is logged once, by the monitor.
     expect(lines.filter((l) => l.message === 'provider degraded').map((l) => l.level)).toEqual(['warn']);
@@ -329,7 +332,7 @@ describe('monitor set-up', () => {
     }
     expect(isConfigurationError(caught)).toBe(true);
     const issues = (caught as { issues: string[] }).issues.join('\n');
-    expect(issues).toContain('health.degradation.recoveryRate');
+    for (const key of ['health.slowCallMs', 'health.quotaLowShare', 'health.degradation.recoveryRate']) expect(issues).toContain(key);
     expect(() => createHealthMonitor({} as FormSecurity)).toThrow(/createFormSecurity/);
   });
 });
