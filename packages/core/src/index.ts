@@ -26,3 +26,4 @@ export type { EngineEvent, EngineEventOf, EngineEventType, EngineListener } from
 export type { Backends, ProviderBreakerOptions, ProviderQuotaOptions } from './engine/dependencies.js';
 export type { ReportOutcome } from './pipeline/provider-pipeline.js';
 export * from './health/index.js';
+export * from './config/index.js';

@@ -4,6 +4,7 @@
  * operator explicitly says so.
  */
 import { ConfigurationError, parseIp } from '@formsecurity/core';
+import type { Provider } from '@formsecurity/core';
 import { warmUpHttp } from './http.js';
 
 /** Where the endpoint came from, so a configuration error can name the option. */
@@ -67,6 +68,25 @@ export function resolveEndpoint(baseUrl: string, rules: EndpointRules): URL {
   // Every HTTP provider resolves its endpoint when configured: load the HTTP client now.
   warmUpHttp();
   return url;
+}
+
+/**
+ * The key under which a provider declares its endpoints: the engine reads it at start-up
+ * (`endpointsOf` in the core's config/transport.ts) to warn about plain-HTTP connections.
+ * A `Symbol.for` key, so it is the same symbol in every installed copy.
+ */
+const ENDPOINTS = Symbol.for('formsecurity.provider.endpoints');
+
+/**
+ * Records the base URLs a provider sends requests to, without changing its shape (the
+ * property is a non-enumerable symbol). Returns the same provider.
+ *
+ * @example
+ * return declareEndpoints({ name: 'abuseipdb', check }, [base]);
+ */
+export function declareEndpoints<P extends Provider>(provider: P, endpoints: readonly URL[]): P {
+  Object.defineProperty(provider, ENDPOINTS, { value: endpoints.map((url) => new URL(url.href)), enumerable: false });
+  return provider;
 }
 
 /**

@@ -25,7 +25,8 @@ export {
   parseJsonBody,
 } from './http.js';
 export type { HttpAnswer, HttpCall, JsonAnswer } from './http.js';
-export { endpointUrl, isLoopbackHost, resolveEndpoint } from './endpoint.js';
+export { declareEndpoints, endpointUrl, isLoopbackHost, resolveEndpoint } from './endpoint.js';
+export type { KeyInput } from './provider-options.js';
 export type { EndpointRules } from './endpoint.js';
 export { isEmptyLimits, parseRateLimitReset, parseRetryAfter, readUpstreamLimits } from './upstream-limits.js';
 export { ABUSEIPDB_DEFAULTS, ABUSEIPDB_LIMITS, ABUSEIPDB_REPORT_COMMENT, abuseIpdb } from './abuseipdb/provider.js';

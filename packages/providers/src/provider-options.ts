@@ -35,12 +35,47 @@ export function commonOptionIssues(options: CommonProviderOptions, option: strin
 }
 
 /**
- * An issue when a required secret is missing or blank. The value itself is never quoted.
+ * A key as provider options take it: a string, or a `Secret` from `@formsecurity/core`
+ * (any object with `reveal()`, so a copy of the core installed twice still fits). A Secret
+ * is read on every request, so a rotating one sends its newest value.
+ */
+export type KeyInput = string | { reveal(): string };
+
+function isRevealable(value: unknown): value is { reveal(): unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { reveal?: unknown }).reveal === 'function';
+}
+
+/**
+ * The value to check of a key given as a string or a Secret (its current value); anything
+ * else as it is, for the check to refuse.
+ *
+ * @example
+ * keyValue(new Secret('k')); // 'k'
+ */
+export function keyValue(value: unknown): unknown {
+  return isRevealable(value) ? value.reveal() : value;
+}
+
+/**
+ * A key's current value, read where the request is built: a rotating Secret then sends
+ * its newest value without the provider being rebuilt.
+ *
+ * @example
+ * const headers = { key: revealKey(options.key) };
+ */
+export function revealKey(key: KeyInput): string {
+  return typeof key === 'string' ? key : key.reveal();
+}
+
+/**
+ * An issue when a required secret (a string or a Secret) is missing or blank. The value
+ * itself is never quoted.
  *
  * @example
  * secretIssues(undefined, 'abuseIpdb.key'); // ['abuseIpdb.key: required (the API key from your account)']
  */
-export function secretIssues(value: unknown, option: string, what = 'the API key from your account'): string[] {
+export function secretIssues(given: unknown, option: string, what = 'the API key from your account'): string[] {
+  const value = keyValue(given);
   if (typeof value !== 'string' || value.trim() === '') return [`${option}: required (${what})`];
   // A line break in a header value would let the key smuggle a second header in.
   if (/[\r\n]/.test(value)) return [`${option}: must not contain line breaks`];

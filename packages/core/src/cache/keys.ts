@@ -7,6 +7,8 @@ import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { SubjectFacet } from '../contracts.js';
 import { ConfigurationError } from '../errors.js';
 import { normalizeIp } from '../subject/ip.js';
+import { isSecret } from '../config/secret.js';
+import type { Secret } from '../config/secret.js';
 
 /** Shortest secret accepted, in bytes: below this an HMAC can be brute-forced over the IPv4 space offline. */
 export const MIN_SECRET_BYTES = 16;
@@ -24,8 +26,9 @@ export type KeySecret = KeyObject;
  * @example
  * const secret = prepareSecret(process.env.FS_CACHE_SECRET ?? '');
  */
-export function prepareSecret(secret: string | Uint8Array): KeySecret {
-  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+export function prepareSecret(secret: string | Uint8Array | Secret): KeySecret {
+  const value = isSecret(secret) ? secret.reveal() : secret;
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new ConfigurationError([`cache.secret: expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes.length}`]);
   }

@@ -11,13 +11,14 @@ import type { CachePolicyOptions, ResolvedCachePolicy } from './policy.js';
 import type { PurgeScope } from './purge.js';
 import type { CacheStats } from './stats.js';
 import type { WaitOptions } from './deadline.js';
+import type { Secret } from '../config/secret.js';
 
 /**
  * Options of {@link createTieredCache}. Only `secret` is required.
  */
 export interface TieredCacheOptions {
   /** HMAC key for cache keys, at least 16 bytes. Keep it stable: changing it empties the cache. */
-  readonly secret: string | Uint8Array;
+  readonly secret: string | Uint8Array | Secret;
   /** Prefix of every stored key and channel, so several apps can share one Redis (default `fs:cache`). */
   readonly namespace?: string;
   /** L1 bounds (default 10 000 entries, 16 MiB). */

@@ -11,6 +11,7 @@ import { Deadline } from './deadline.js';
 import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
+import type { PrivacyOptions } from '../config/privacy.js';
 import type { TieredCache } from '../cache/index.js';
 import type { Quota } from '../quota/quota.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
@@ -50,6 +51,8 @@ export interface FormSecurityConfig extends Backends {
   readonly clock?: () => number;
   /** Where state changes are logged (default: winston JSON on stderr at `warn`); always redacted. */
   readonly logger?: Logger;
+  /** What may be sent to third-party services (default: whatever each provider's options allow). */
+  readonly privacy?: PrivacyOptions;
 }
 
 /** One engine: evaluate subjects against providers under one deadline per call. */

@@ -28,9 +28,15 @@ export interface SubjectOptions {
   };
   /** Longest message kept, in characters (default 10,000; longer text is cut). */
   readonly maxContentLength?: number;
-  /** Most body fields kept for local detectors (default 50), each cut to `maxFieldLength` (default 1,000). */
+  /** Most body fields kept for local detectors (default 50), each cut to `maxFieldLength` (default 4,096). */
   readonly maxFields?: number;
   readonly maxFieldLength?: number;
+  /**
+   * Fields kept whatever the count cap, still cut to `maxFieldLength` (default: the
+   * captcha token fields `cf-turnstile-response` and `h-captcha-response`, whose tokens
+   * run to 2,048 characters and must survive a large form).
+   */
+  readonly keepFields?: readonly string[];
 }
 
 const DEFAULT_FIELDS = {
@@ -38,7 +44,11 @@ const DEFAULT_FIELDS = {
   username: ['username', 'name'],
   content: ['message', 'comment', 'content', 'body'],
 } as const;
+const DEFAULT_KEEP_FIELDS = ['cf-turnstile-response', 'h-captcha-response'];
 const MAX_USERNAME_LENGTH = 100;
+const MAX_FIELD_NAME_LENGTH = 100;
+/** However many keys a body has, only this many times `maxFields` are looked at. */
+const KEYS_EXAMINED_PER_FIELD = 4;
 const MAX_USER_AGENT_LENGTH = 512;
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -66,20 +76,44 @@ function fieldList(value: unknown, key: string, fallback: readonly string[], iss
   return fallback;
 }
 
-/** The body's own string fields; anything else (arrays, objects, numbers) is not a form value. */
-function stringFields(body: unknown, maxFields: number, maxLength: number): Record<string, string> | undefined {
+/** How many body fields are kept, and how much of each. */
+interface FieldBounds {
+  readonly maxFields: number;
+  readonly maxLength: number;
+  /** Kept first, by name, outside the count cap. */
+  readonly keep: readonly string[];
+}
+
+/**
+ * The body's own string fields; anything else (arrays, objects, numbers) is not a form
+ * value. The fields to keep are looked up by name, so a large form cannot push them out;
+ * the others are taken in body order up to the cap, and a body with a huge number of
+ * keys costs a bounded number of look-ups.
+ */
+function stringFields(body: unknown, bounds: FieldBounds): Record<string, string> | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const record = body as Record<string, unknown>;
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  let count = 0;
-  for (const key of Object.keys(body)) {
-    if (count >= maxFields) break;
-    if (UNSAFE_KEYS.has(key)) continue;
-    const value: unknown = (body as Record<string, unknown>)[key];
-    if (typeof value !== 'string') continue;
-    fields[key.slice(0, 100)] = value.slice(0, maxLength);
-    count++;
+  let kept = 0;
+  for (const name of bounds.keep) {
+    const value = Object.hasOwn(record, name) ? record[name] : undefined;
+    if (typeof value === 'string' && !UNSAFE_KEYS.has(name)) {
+      fields[name.slice(0, MAX_FIELD_NAME_LENGTH)] = value.slice(0, bounds.maxLength);
+      kept++;
+    }
   }
-  return count === 0 ? undefined : fields;
+  let counted = 0;
+  let examined = 0;
+  const maxExamined = bounds.maxFields * KEYS_EXAMINED_PER_FIELD;
+  for (const key in record) {
+    if (counted >= bounds.maxFields || examined++ >= maxExamined) break;
+    if (!Object.hasOwn(record, key) || UNSAFE_KEYS.has(key) || bounds.keep.includes(key)) continue;
+    const value = record[key];
+    if (typeof value !== 'string') continue;
+    fields[key.slice(0, MAX_FIELD_NAME_LENGTH)] = value.slice(0, bounds.maxLength);
+    counted++;
+  }
+  return kept + counted === 0 ? undefined : fields;
 }
 
 function firstField(body: unknown, names: readonly string[]): unknown {
@@ -105,7 +139,8 @@ export function createSubjectExtractor(options: SubjectOptions = {}): SubjectExt
   const contentFields = fieldList(options.fields?.content, 'fields.content', DEFAULT_FIELDS.content, issues);
   const maxContent = positiveInteger(options.maxContentLength, 'maxContentLength', 10_000, issues);
   const maxFields = positiveInteger(options.maxFields, 'maxFields', 50, issues);
-  const maxFieldLength = positiveInteger(options.maxFieldLength, 'maxFieldLength', 1_000, issues);
+  const maxFieldLength = positiveInteger(options.maxFieldLength, 'maxFieldLength', 4_096, issues);
+  const keepFields = fieldList(options.keepFields, 'keepFields', DEFAULT_KEEP_FIELDS, issues);
   let resolveIp: ReturnType<typeof createClientIpResolver> | undefined;
   try {
     resolveIp = createClientIpResolver({
@@ -149,7 +184,7 @@ export function createSubjectExtractor(options: SubjectOptions = {}): SubjectExt
     const userAgent = header(headers, 'user-agent');
     if (userAgent !== undefined && userAgent !== '') found.userAgent = userAgent.slice(0, MAX_USER_AGENT_LENGTH);
 
-    const fields = stringFields(body, maxFields, maxFieldLength);
+    const fields = stringFields(body, { maxFields, maxLength: maxFieldLength, keep: keepFields });
     if (fields !== undefined) found.fields = fields;
     if (problems.length > 0) found.issues = problems;
     return found;

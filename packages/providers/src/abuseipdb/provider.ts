@@ -4,11 +4,11 @@
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
 import type { CheckContext, Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, classifyStatus, httpJson, httpRequest, isJsonContentType, parseJsonBody } from '../http.js';
 import { isJsonObject } from '../json-fields.js';
-import { commonOptionIssues, secretIssues } from '../provider-options.js';
-import type { CommonProviderOptions } from '../provider-options.js';
+import { commonOptionIssues, revealKey, secretIssues } from '../provider-options.js';
+import type { CommonProviderOptions, KeyInput } from '../provider-options.js';
 import { isEmptyLimits } from '../upstream-limits.js';
 import { isRecentDuplicateReport, parseAbuseIpdbCheck, scoreAbuseIpdbCheck } from './answer.js';
 
@@ -17,8 +17,8 @@ export type AbuseIpdbReportKind = 'spam' | 'ham';
 
 /** Options of {@link abuseIpdb}; only `key` is required. */
 export interface AbuseIpdbOptions extends CommonProviderOptions {
-  /** The API key (sent in the `Key` header; never logged or put in an error). */
-  readonly key: string;
+  /** The API key (sent in the `Key` header; never logged or put in an error). A Secret is read per request, so it may rotate. */
+  readonly key: KeyInput;
   /** Default `https://api.abuseipdb.com`. Must be https unless loopback or `allowInsecureHttp`. */
   readonly baseUrl?: string;
   /** Accept a non-loopback `http://` base URL (default false). */
@@ -112,13 +112,13 @@ export function abuseIpdb(options: AbuseIpdbOptions): AbuseIpdbProvider {
   const checkUrl = endpointUrl(base, '/api/v2/check');
   const reportUrl = endpointUrl(base, '/api/v2/report');
   const name = 'abuseipdb';
-  const headers = { key: options.key, accept: 'application/json' };
+  const headers = (): Record<string, string> => ({ key: revealKey(options.key), accept: 'application/json' });
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxAgeInDays = String(options.maxAgeInDays ?? 90);
   const categories = (options.reportCategories ?? [10]).join(',');
   const comment = options.reportComment ?? ABUSEIPDB_REPORT_COMMENT;
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: ['ip'],
@@ -131,14 +131,14 @@ export function abuseIpdb(options: AbuseIpdbOptions): AbuseIpdbProvider {
       if (!subject.ip) return { score: 0, reasons: [] };
       const url = new URL(checkUrl.href);
       url.search = new URLSearchParams({ ipAddress: subject.ip, maxAgeInDays }).toString();
-      const { body, upstream } = await httpJson({ provider: name, url, signal, headers, maxBodyBytes });
+      const { body, upstream } = await httpJson({ provider: name, url, signal, headers: headers(), maxBodyBytes });
       return scoreAbuseIpdbCheck(parseAbuseIpdbCheck(body, name), isEmptyLimits(upstream) ? undefined : upstream);
     },
     async report(subject, kind, { signal }): Promise<void> {
       if (kind !== 'spam' && kind !== 'ham') throw new TypeError(`${name}: report kind must be 'spam' or 'ham'`);
       if (kind === 'ham' || !subject.ip) return;
       const body = new URLSearchParams({ ip: subject.ip, categories, comment });
-      const answer = await httpRequest({ provider: name, url: reportUrl, method: 'POST', signal, headers, body, maxBodyBytes });
+      const answer = await httpRequest({ provider: name, url: reportUrl, method: 'POST', signal, headers: headers(), body, maxBodyBytes });
       const isJson = isJsonContentType(answer.headers.get('content-type'));
       const failure = classifyStatus(name, answer.status, answer.headers, Date.now());
       if (failure === undefined) {
@@ -151,7 +151,7 @@ export function abuseIpdb(options: AbuseIpdbOptions): AbuseIpdbProvider {
       if (answer.status === 429 && isJson && isRecentDuplicate(answer.text)) return;
       throw failure;
     },
-  };
+  }, [base]);
 }
 
 function isRecentDuplicate(text: string): boolean {

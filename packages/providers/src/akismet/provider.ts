@@ -5,14 +5,16 @@
 import { ConfigurationError } from '@formsecurity/core';
 import type { CheckContext, Provider, ProviderDefaults, ProviderResult, ReportKind, Subject, SubjectFacet } from '@formsecurity/core';
 import { ProviderResponseError } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest } from '../http.js';
+import { keyValue, revealKey } from '../provider-options.js';
+import type { KeyInput } from '../provider-options.js';
 import { checkSubmission, parseCommentCheck } from './answer.js';
 
 /** Options of {@link akismet}. `apiKey` and `blog` are required. */
 export interface AkismetOptions {
-  /** The Akismet API key. A secret: never in an error, a reason or `data`. */
-  readonly apiKey: string;
+  /** The Akismet API key. A secret: never in an error, a reason or `data`. A Secret is read per request, so it may rotate. */
+  readonly apiKey: KeyInput;
   /** The site's front page URL, as registered with the key (`blog`). */
   readonly blog: string;
   /** Default `https://rest.akismet.com`. Must be https unless loopback or `allowInsecureHttp`. */
@@ -77,7 +79,8 @@ const isScore = (value: number | undefined): boolean =>
 
 function validate(options: AkismetOptions): void {
   const issues: string[] = [];
-  if (typeof options.apiKey !== 'string' || !/^\S{1,200}$/.test(options.apiKey)) {
+  const apiKey = keyValue(options.apiKey);
+  if (typeof apiKey !== 'string' || !/^\S{1,200}$/.test(apiKey)) {
     issues.push(`${OPTION}.apiKey: expected the API key (a non-empty string without spaces)`);
   }
   let blog: URL | undefined;
@@ -120,7 +123,7 @@ function facetsOf(options: AkismetOptions): SubjectFacet[] {
 /** The form Akismet expects, from the subject and the options. Only what the options allow is included. */
 function formFor(subject: Subject, options: AkismetOptions, userIp: string): URLSearchParams {
   const form = new URLSearchParams({
-    api_key: options.apiKey,
+    api_key: revealKey(options.apiKey),
     blog: options.blog,
     user_ip: userIp,
     comment_type: options.commentType ?? 'contact-form',
@@ -184,7 +187,7 @@ export function akismet(options: AkismetOptions): AkismetProvider {
     });
   }
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: facetsOf(options),
@@ -208,5 +211,5 @@ export function akismet(options: AkismetOptions): AkismetProvider {
       const answer = await post(kind === 'spam' ? '/1.1/submit-spam' : '/1.1/submit-ham', subject, signal);
       checkSubmission(name, answer, Date.now());
     },
-  };
+  }, [base]);
 }

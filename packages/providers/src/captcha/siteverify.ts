@@ -7,15 +7,17 @@
  */
 import { ConfigurationError } from '@formsecurity/core';
 import type { Provider, ProviderResult, Subject } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
+import { keyValue, revealKey } from '../provider-options.js';
+import type { KeyInput } from '../provider-options.js';
 import { classifySiteverifyFailure, parseSiteverify } from './answer.js';
 import type { SiteverifyAnswer } from './answer.js';
 
 /** Options every challenge provider takes. `secret` is required. */
 export interface ChallengeOptions {
-  /** The widget's secret key. A secret: never in an error, a reason or `data`. */
-  readonly secret: string;
+  /** The widget's secret key. A secret: never in an error, a reason or `data`. A Secret is read per request, so it may rotate. */
+  readonly secret: KeyInput;
   /** The form field holding the token (Turnstile `cf-turnstile-response`, hCaptcha `h-captcha-response`). */
   readonly field?: string;
   /** Provider name (default `turnstile` / `hcaptcha`). */
@@ -56,7 +58,8 @@ const MAX_TOKEN_LENGTH = 2048;
 function validate(service: ChallengeService, options: ChallengeOptions): void {
   const issues: string[] = [];
   const option = service.option;
-  if (typeof options.secret !== 'string' || !/^\S{1,500}$/.test(options.secret)) {
+  const secret = keyValue(options.secret);
+  if (typeof secret !== 'string' || !/^\S{1,500}$/.test(secret)) {
     issues.push(`${option}.secret: expected the secret key (a non-empty string without spaces)`);
   }
   if (options.field !== undefined && options.field.trim() === '') issues.push(`${option}.field: expected a form field name`);
@@ -116,7 +119,7 @@ export function challengeProvider(service: ChallengeService, options: ChallengeO
     const token = subject.fields?.[field]?.trim() ?? '';
     if (token === '') return { score: 0, reasons: [], data: { challenge: 'absent' } };
     if (token.length > MAX_TOKEN_LENGTH) return failed('the token is too long to be one', []);
-    const form = new URLSearchParams({ secret: options.secret, response: token, ...service.extraFields });
+    const form = new URLSearchParams({ secret: revealKey(options.secret), response: token, ...service.extraFields });
     if (options.sendRemoteIp !== false && subject.ip !== undefined) form.set('remoteip', subject.ip);
     const { body } = await httpJson({
       provider: name,
@@ -141,11 +144,14 @@ export function challengeProvider(service: ChallengeService, options: ChallengeO
     return { score: 0, reasons: [`${service.label} challenge passed`], data: passedData(answer) };
   }
 
-  return {
-    name,
-    version: '1',
-    facets: ['fields'],
-    defaults: { weight: options.weight ?? 1 },
-    check,
-  };
+  return declareEndpoints(
+    {
+      name,
+      version: '1',
+      facets: ['fields'],
+      defaults: { weight: options.weight ?? 1 },
+      check,
+    },
+    [base],
+  );
 }

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { ConfigurationError } from '@formsecurity/core';
+import { keyValue, revealKey } from '../provider-options.js';
 import type { Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
 import { createResolver, createResolverPool, lookupA } from './lookup.js';
 import { reversedIpLabels } from './query-name.js';
@@ -46,7 +47,8 @@ const isScore = (value: number | undefined): boolean =>
 function validateZone(zone: DnsblZone, where: string, issues: string[]): void {
   if (typeof zone.zone !== 'string' || !ZONE_NAME.test(zone.zone)) issues.push(`${where}.zone: expected a DNS zone name like zen.spamhaus.org`);
   // The key is a secret: say what is wrong, never what it is.
-  if (zone.key !== undefined && !DQS_KEY.test(zone.key)) issues.push(`${where}.key: expected letters and digits only`);
+  const key = keyValue(zone.key);
+  if (key !== undefined && !(typeof key === 'string' && DQS_KEY.test(key))) issues.push(`${where}.key: expected letters and digits only`);
   if (!isScore(zone.unknownCodeScore)) issues.push(`${where}.unknownCodeScore: expected a number from 0 to 1`);
   for (const [code, listing] of Object.entries(zone.codes ?? {})) {
     if (isIP(code) !== 4 || !code.startsWith('127.')) issues.push(`${where}.codes: ${JSON.stringify(code)} is not an address in 127.0.0.0/8`);
@@ -145,7 +147,7 @@ export function dnsbl(options: DnsblOptions = {}): Provider {
     try {
       const outcomes = await Promise.allSettled(
         asked.map(async (zone) => {
-          const query = zone.key === undefined ? `${reversed.labels}.${zone.zone}` : `${reversed.labels}.${zone.key}.${zone.zone}`;
+          const query = zone.key === undefined ? `${reversed.labels}.${zone.zone}` : `${reversed.labels}.${revealKey(zone.key)}.${zone.zone}`;
           return readZoneAnswer(name, zone, await lookupA(name, resolver, query, signal));
         }),
       );

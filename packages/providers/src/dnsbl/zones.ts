@@ -4,6 +4,7 @@
  * lookup itself failed — never that the address is listed.
  */
 import { ProviderResponseError } from '@formsecurity/core';
+import type { KeyInput } from '../provider-options.js';
 
 /** The meaning of one return code. */
 export interface DnsblListing {
@@ -29,15 +30,15 @@ export interface DnsblZone {
   readonly ipv6?: boolean;
   /**
    * A Spamhaus DQS key: queries become `<reversed IP>.<key>.<zone>`. A secret: it never
-   * appears in an error, a reason or `data`.
+   * appears in an error, a reason or `data`. A Secret is read per query, so it may rotate.
    */
-  readonly key?: string;
+  readonly key?: KeyInput;
 }
 
 /** Options of {@link spamhausZen}. */
 export interface SpamhausZenOptions {
   /** A Data Query Service key: queries go to `zen.dq.spamhaus.net` with the key (required for commercial use). */
-  readonly dqsKey?: string;
+  readonly dqsKey?: KeyInput;
   /** Score of PBL (end-user ranges, .10 / .11; default 0: data only, since ordinary visitors come from them). */
   readonly pblScore?: number;
   /** Score of BCL (botnet controllers, .30; default 1). */

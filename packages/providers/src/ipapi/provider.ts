@@ -8,19 +8,19 @@
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
 import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
-import { endpointUrl, isLoopbackHost, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, isLoopbackHost, resolveEndpoint } from '../endpoint.js';
 import { createGeolocationPolicy, geolocationPolicyIssues } from '../geolocation-policy.js';
 import type { GeolocationPolicyOptions } from '../geolocation-policy.js';
 import { DEFAULT_MAX_BODY_BYTES, classifyStatus, httpRequest, isJsonContentType, parseJsonBody } from '../http.js';
-import { commonOptionIssues, secretIssues } from '../provider-options.js';
-import type { CommonProviderOptions } from '../provider-options.js';
+import { commonOptionIssues, revealKey, secretIssues } from '../provider-options.js';
+import type { CommonProviderOptions, KeyInput } from '../provider-options.js';
 import { isEmptyLimits, parseRetryAfter } from '../upstream-limits.js';
 import { IP_API_FIELDS, parseIpApiAnswer, readIpApiLimits } from './answer.js';
 
 /** Options of {@link ipApi}: either `acceptPlainHttp: true` (free endpoint) or a pro `key`. */
 export interface IpApiOptions extends CommonProviderOptions, GeolocationPolicyOptions {
-  /** A pro key: requests go to `https://pro.ip-api.com` with `key=<key>`; no per-minute limit. */
-  readonly key?: string;
+  /** A pro key: requests go to `https://pro.ip-api.com` with `key=<key>`; no per-minute limit. A Secret is read per request. */
+  readonly key?: KeyInput;
   /** Default `http://ip-api.com` without a key, `https://pro.ip-api.com` with one. */
   readonly baseUrl?: string;
   /**
@@ -96,10 +96,14 @@ export function ipApi(options: IpApiOptions): Provider {
   });
   const policy = createGeolocationPolicy(options);
   const name = 'ip-api';
-  const search = new URLSearchParams({ fields: IP_API_FIELDS.join(',') });
-  if (options.key !== undefined) search.set('key', options.key);
+  const key = options.key;
+  const query = (): string => {
+    const search = new URLSearchParams({ fields: IP_API_FIELDS.join(',') });
+    if (key !== undefined) search.set('key', revealKey(key));
+    return search.toString();
+  };
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: ['ip'],
@@ -111,7 +115,7 @@ export function ipApi(options: IpApiOptions): Provider {
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };
       const url = endpointUrl(base, `/json/${encodeURIComponent(subject.ip)}`);
-      url.search = search.toString();
+      url.search = query();
       const answer = await httpRequest({
         provider: name,
         url,
@@ -144,5 +148,5 @@ export function ipApi(options: IpApiOptions): Provider {
       const verdict = policy.evaluate(location, name);
       return { score: verdict.score, reasons: verdict.reasons, data: { ...location }, ...upstream };
     },
-  };
+  }, [base]);
 }

@@ -6,17 +6,17 @@
  */
 import { ConfigurationError } from '@formsecurity/core';
 import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
-import { commonOptionIssues, secretIssues } from '../provider-options.js';
-import type { CommonProviderOptions } from '../provider-options.js';
+import { commonOptionIssues, keyValue, revealKey, secretIssues } from '../provider-options.js';
+import type { CommonProviderOptions, KeyInput } from '../provider-options.js';
 import { isEmptyLimits } from '../upstream-limits.js';
 import { parseIpQualityScoreAnswer, scoreIpQualityScoreAnswer } from './answer.js';
 
 /** Options of {@link ipQualityScore}; only `key` is required. */
 export interface IpQualityScoreOptions extends CommonProviderOptions {
-  /** The private API key (sent in the path; never logged or put in an error). */
-  readonly key: string;
+  /** The private API key (sent in the path; never logged or put in an error). A Secret is read per request, so it may rotate. */
+  readonly key: KeyInput;
   /** Default `https://www.ipqualityscore.com`. Must be https unless loopback. */
   readonly baseUrl?: string;
   /**
@@ -44,7 +44,8 @@ const OPTION = 'ipQualityScore';
 function validate(options: IpQualityScoreOptions): void {
   const issues = [...secretIssues(options.key, `${OPTION}.key`), ...commonOptionIssues(options, OPTION)];
   // The key becomes a path segment: anything that would change the path is refused outright.
-  if (typeof options.key === 'string' && /[/?#%\s]/.test(options.key)) issues.push(`${OPTION}.key: must not contain /, ?, #, % or spaces`);
+  const key = keyValue(options.key);
+  if (typeof key === 'string' && /[/?#%\s]/.test(key)) issues.push(`${OPTION}.key: must not contain /, ?, #, % or spaces`);
   const { strictness, allowPublicAccessPoints } = options;
   if (strictness !== undefined && !(Number.isInteger(strictness) && strictness >= 0 && strictness <= 3)) {
     issues.push(`${OPTION}.strictness: expected 0, 1, 2 or 3`);
@@ -79,7 +80,7 @@ export function ipQualityScore(options: IpQualityScoreOptions): Provider {
     allow_public_access_points: String(options.allowPublicAccessPoints ?? true),
   }).toString();
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: ['ip'],
@@ -90,7 +91,7 @@ export function ipQualityScore(options: IpQualityScoreOptions): Provider {
     },
     async check(subject, { signal }): Promise<ProviderResult> {
       if (!subject.ip) return { score: 0, reasons: [] };
-      const url = endpointUrl(base, `/api/json/ip/${encodeURIComponent(options.key)}/${encodeURIComponent(subject.ip)}`);
+      const url = endpointUrl(base, `/api/json/ip/${encodeURIComponent(revealKey(options.key))}/${encodeURIComponent(subject.ip)}`);
       url.search = search;
       const { body, upstream } = await httpJson({
         provider: name,
@@ -102,5 +103,5 @@ export function ipQualityScore(options: IpQualityScoreOptions): Provider {
       const result = scoreIpQualityScoreAnswer(parseIpQualityScoreAnswer(body, name));
       return isEmptyLimits(upstream) ? result : { ...result, upstream };
     },
-  };
+  }, [base]);
 }

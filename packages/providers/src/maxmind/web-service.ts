@@ -4,13 +4,13 @@
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
 import type { Provider, ProviderDefaults, ProviderResult, UpstreamLimits } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { createGeolocationPolicy, geolocationPolicyIssues } from '../geolocation-policy.js';
 import type { GeolocationPolicyOptions } from '../geolocation-policy.js';
 import { DEFAULT_MAX_BODY_BYTES, classifyStatus, httpRequest, isJsonContentType, parseJsonBody } from '../http.js';
 import { isJsonObject } from '../json-fields.js';
-import { commonOptionIssues, secretIssues } from '../provider-options.js';
-import type { CommonProviderOptions } from '../provider-options.js';
+import { commonOptionIssues, revealKey, secretIssues } from '../provider-options.js';
+import type { CommonProviderOptions, KeyInput } from '../provider-options.js';
 import { parseMaxmindRecord, scoreMaxmindFacts } from './record.js';
 
 /** The web service endpoints, cheapest first. Only `insights` carries anonymizer and hosting flags. */
@@ -20,8 +20,8 @@ export type MaxmindService = 'country' | 'city' | 'insights';
 export interface MaxmindWebServiceOptions extends CommonProviderOptions, GeolocationPolicyOptions {
   /** The MaxMind account id. */
   readonly accountId: string | number;
-  /** The license key (sent as the Basic-auth password; never logged or put in an error). */
-  readonly licenseKey: string;
+  /** The license key (sent as the Basic-auth password; never logged or put in an error). A Secret is read per request, so it may rotate. */
+  readonly licenseKey: KeyInput;
   /** Default `country`. `insights` is GeoIP only and needed for `flagProxy` / `flagHosting`. */
   readonly service?: MaxmindService;
   /** `geoip` (paid, `https://geoip.maxmind.com`, the default) or `geolite` (free, `https://geolite.info`). */
@@ -137,9 +137,9 @@ export function maxmindWebService(options: MaxmindWebServiceOptions): Provider {
   const service = options.service ?? 'country';
   const policy = createGeolocationPolicy(options);
   const name = 'maxmind';
-  const authorization = `Basic ${Buffer.from(`${options.accountId}:${options.licenseKey}`).toString('base64')}`;
+  const authorization = (): string => `Basic ${Buffer.from(`${options.accountId}:${revealKey(options.licenseKey)}`).toString('base64')}`;
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: ['ip'],
@@ -155,7 +155,7 @@ export function maxmindWebService(options: MaxmindWebServiceOptions): Provider {
         provider: name,
         url,
         signal,
-        headers: { authorization, accept: 'application/json' },
+        headers: { authorization: authorization(), accept: 'application/json' },
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       });
       const contentType = answer.headers.get('content-type');
@@ -173,5 +173,5 @@ export function maxmindWebService(options: MaxmindWebServiceOptions): Provider {
       const body = parseJsonBody(name, answer.text);
       return scoreMaxmindFacts(parseMaxmindRecord(body, name), policy, name, queriesRemaining(body));
     },
-  };
+  }, [base]);
 }

@@ -4,8 +4,10 @@
  */
 import { ConfigurationError } from '@formsecurity/core';
 import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest } from '../http.js';
+import { keyValue, revealKey } from '../provider-options.js';
+import type { KeyInput } from '../provider-options.js';
 import { isEmptyLimits } from '../upstream-limits.js';
 import { moderationFailure, parseModerationAnswer } from './answer.js';
 import type { ModerationResult } from './answer.js';
@@ -13,8 +15,8 @@ import { readModerationLimits } from './rate-limits.js';
 
 /** Options of {@link moderation}. `apiKey` is required. */
 export interface ModerationOptions {
-  /** Bearer token. A secret: never in an error, a reason or `data`. */
-  readonly apiKey: string;
+  /** Bearer token. A secret: never in an error, a reason or `data`. A Secret is read per request, so it may rotate. */
+  readonly apiKey: KeyInput;
   /** Default `https://api.openai.com`; any compatible server (the path `/v1/moderations` is appended). */
   readonly baseUrl?: string;
   readonly allowInsecureHttp?: boolean;
@@ -50,7 +52,8 @@ const TOP_CATEGORIES = 3;
 
 function validate(options: ModerationOptions): void {
   const issues: string[] = [];
-  if (typeof options.apiKey !== 'string' || !/^\S{1,500}$/.test(options.apiKey)) {
+  const apiKey = keyValue(options.apiKey);
+  if (typeof apiKey !== 'string' || !/^\S{1,500}$/.test(apiKey)) {
     issues.push(`${OPTION}.apiKey: expected the API key (a non-empty string without spaces)`);
   }
   if (options.model !== undefined && !/^[\w.:/-]{1,100}$/.test(options.model)) issues.push(`${OPTION}.model: expected a model name`);
@@ -108,7 +111,7 @@ export function moderation(options: ModerationOptions): Provider {
     return options.score === undefined ? (top[0]?.[1] ?? 0) : options.score(result);
   }
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets: ['content'],
@@ -119,7 +122,7 @@ export function moderation(options: ModerationOptions): Provider {
         provider: name,
         url,
         method: 'POST',
-        headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
+        headers: { authorization: `Bearer ${revealKey(options.apiKey)}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ model: options.model ?? DEFAULT_MODEL, input: subject.content }),
         signal,
         maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -145,5 +148,5 @@ export function moderation(options: ModerationOptions): Provider {
         ...(isEmptyLimits(upstream) ? {} : { upstream }),
       };
     },
-  };
+  }, [base]);
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '@formsecurity/core';
 import type { Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
-import { endpointUrl, resolveEndpoint } from '../endpoint.js';
+import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
 import { isEmptyLimits } from '../upstream-limits.js';
 import { parseStopForumSpamAnswer, scoreStopForumSpamAnswer } from './answer.js';
@@ -114,7 +114,7 @@ export function stopForumSpam(options: StopForumSpamOptions = {}): Provider {
   const facets = options.facets ?? ALL_FACETS;
   const name = 'stopforumspam';
 
-  return {
+  return declareEndpoints({
     name,
     version: '1',
     facets,
@@ -138,5 +138,5 @@ export function stopForumSpam(options: StopForumSpamOptions = {}): Provider {
       const answer = parseStopForumSpamAnswer(body, asked, name);
       return scoreStopForumSpamAnswer(answer, isEmptyLimits(upstream) ? undefined : upstream);
     },
-  };
+  }, [base]);
 }
