@@ -83,34 +83,6 @@ function register(entry: Provider | ProviderRegistration): ProviderRegistration 
   return 'provider' in entry ? entry : { provider: entry };
 }
 
-function checkRegistrations(registrations: readonly ProviderRegistration[]): void {
-  const issues: string[] = [];
-  const seen = new Set<string>();
-  registrations.forEach(({ provider, weight }, index) => {
-    const where = `providers[${index}]`;
-    if (typeof provider?.name !== 'string' || provider.name === '') {
-      issues.push(`${where}.name: expected a non-empty string`);
-    } else if (seen.has(provider.name)) {
-      issues.push(`${where}.name: "${provider.name}" is registered twice`);
-    } else seen.add(provider.name);
-    if (typeof provider?.check !== 'function') issues.push(`${where}.check: expected a function`);
-    const w = weight ?? provider?.defaults?.weight;
-    if (w !== undefined && !(typeof w === 'number' && w >= 0 && w <= 1)) {
-      issues.push(`${where}.weight: expected a number in 0..1, got ${JSON.stringify(w)}`);
-    }
-  });
-  if (issues.length > 0) throw new ConfigurationError(issues);
-}
-
-function checkThresholds(t: Thresholds): void {
-  const ordered = 0 <= t.review && t.review <= t.challenge && t.challenge <= t.block && t.block <= 1;
-  if (!ordered) {
-    throw new ConfigurationError([
-      `thresholds: expected 0 <= review <= challenge <= block <= 1, got ${JSON.stringify(t)}`,
-    ]);
-  }
-}
-
 /**
  * Builds an engine. Throws ConfigurationError at once for a wrong configuration, so a
  * mistake shows at start-up rather than on the first submission.
@@ -125,9 +97,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
   const { config, logger } = prepareConfig(options);
   const now = config.now ?? (() => performance.now());
   const registrations = (config.providers ?? []).map(register);
-  checkRegistrations(registrations);
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...config.thresholds };
-  checkThresholds(thresholds);
   const events = new EngineEvents();
   const names = registrations.map(({ provider }) => provider.name);
   const weights = new Map(registrations.map(({ provider, weight }) => [provider.name, weight ?? provider.defaults?.weight ?? 1]));
