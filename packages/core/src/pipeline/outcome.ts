@@ -56,7 +56,9 @@ export function statusOf(error: unknown): SignalStatus {
 export function failureSignal(name: string, error: unknown, latencyMs: number): Signal {
   const status = statusOf(error);
   if (isFormSecurityError(error)) {
-    return { status, code: error.code, reasons: [`${name}: ${error.message}`], latencyMs };
+    // Provider errors usually name the provider already ("abuseipdb: HTTP 503").
+    const reason = error.message.startsWith(`${name}:`) ? error.message : `${name}: ${error.message}`;
+    return { status, code: error.code, reasons: [reason], latencyMs };
   }
   const kind = error instanceof Error ? error.name : typeof error;
   return { status, code: ErrorCodes.providerFailure, reasons: [`${name} failed (${kind})`], latencyMs };
