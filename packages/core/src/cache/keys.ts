@@ -3,7 +3,7 @@
  * facet, so no tier ever holds a raw IP or e-mail address, and a key cannot be turned
  * back into the subject without the secret.
  */
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, hash } from 'node:crypto';
 import type { SubjectFacet } from '../contracts.js';
 import { ConfigurationError } from '../errors.js';
 import { normalizeIp } from '../subject/ip.js';
@@ -17,8 +17,63 @@ export const MIN_SECRET_BYTES = 16;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const NAMESPACE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** A prepared HMAC key; holding it instead of the secret keeps the secret out of every object we expose. */
-export type KeySecret = KeyObject;
+const BLOCK_BYTES = 64;
+const DIGEST_BYTES = 32;
+const SCRATCH_BYTES = 4096;
+// crypto.hash() (Node 20.12+) is a one-shot digest without createHmac's per-call object set-up.
+const oneShot: typeof hash | undefined = typeof hash === 'function' ? hash : undefined;
+
+/**
+ * A prepared HMAC-SHA256 key (RFC 2104), computed as two one-shot SHA-256 digests over
+ * pre-padded key blocks: the same MAC as `createHmac`, at about a third of its cost,
+ * which matters because every cache lookup needs one. Holding it instead of the secret
+ * keeps the secret out of every object we expose.
+ */
+export class KeySecret {
+  readonly #key: Buffer;
+  readonly #innerPad: Buffer;
+  readonly #outer: Buffer;
+  readonly #scratch = Buffer.allocUnsafe(BLOCK_BYTES + SCRATCH_BYTES);
+
+  constructor(secret: Uint8Array) {
+    // RFC 2104: a key longer than the block is replaced by its digest.
+    const key = secret.length > BLOCK_BYTES ? createHash('sha256').update(secret).digest() : Buffer.from(secret);
+    this.#key = key;
+    this.#innerPad = Buffer.alloc(BLOCK_BYTES, 0x36);
+    this.#outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0);
+    this.#outer.fill(0x5c, 0, BLOCK_BYTES);
+    for (let i = 0; i < key.length; i++) {
+      this.#innerPad[i] = (this.#innerPad[i] as number) ^ (key[i] as number);
+      this.#outer[i] = (this.#outer[i] as number) ^ (key[i] as number);
+    }
+    this.#innerPad.copy(this.#scratch, 0);
+  }
+
+  /** HMAC-SHA256 of `message` (UTF-8), base64url. */
+  mac(message: string): string {
+    if (oneShot === undefined) return createHmac('sha256', this.#key).update(message).digest('base64url');
+    const length = Buffer.byteLength(message, 'utf8');
+    let inner: Buffer;
+    if (length <= SCRATCH_BYTES) {
+      this.#scratch.write(message, BLOCK_BYTES, 'utf8');
+      inner = this.#scratch.subarray(0, BLOCK_BYTES + length);
+    } else {
+      inner = Buffer.concat([this.#innerPad, Buffer.from(message, 'utf8')]);
+    }
+    // A hex string, not a Buffer: allocating the Buffer costs more than the digest itself.
+    this.#outer.write(oneShot('sha256', inner, 'hex'), BLOCK_BYTES, 'hex');
+    return oneShot('sha256', this.#outer, 'base64url');
+  }
+
+  /** Never shows the key, whatever prints it. */
+  toJSON(): string {
+    return '[KeySecret]';
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[KeySecret]';
+  }
+}
 
 /**
  * Turns the configured secret into a key object once, and rejects short ones.
@@ -32,7 +87,7 @@ export function prepareSecret(secret: string | Uint8Array | Secret): KeySecret {
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new ConfigurationError([`cache.secret: expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes.length}`]);
   }
-  return createSecretKey(bytes);
+  return new KeySecret(bytes);
 }
 
 /**
@@ -58,7 +113,7 @@ export function normaliseFacet(facet: SubjectFacet, value: string): string {
  * const digest = subjectDigest(prepareSecret('a long random cache secret'), 'ip', '203.0.113.7');
  */
 export function subjectDigest(secret: KeySecret, facet: SubjectFacet, value: string): string {
-  return createHmac('sha256', secret).update(facet).update('\0').update(normaliseFacet(facet, value)).digest('base64url');
+  return secret.mac(`${facet}\0${normaliseFacet(facet, value)}`);
 }
 
 /** Identifies what a cached answer came from: who answered, in which version of their answer format. */

@@ -2,15 +2,17 @@ import { setMaxListeners } from 'node:events';
 import { TimeoutError } from '../errors.js';
 
 /**
- * One deadline for one evaluation, shared by all of its provider calls. The timer and
- * the AbortController are created only when a call actually needs them, so a request
- * answered entirely from cache allocates neither.
+ * One deadline for one evaluation, shared by all of its provider calls. Nothing is
+ * created until a call needs it: a request answered from cache makes no timer, and a
+ * local provider that never reads its signal makes a timer but no AbortController
+ * (which costs several microseconds in Node 20).
  */
 export class Deadline {
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private expiry: Promise<void> | undefined;
   private resolveExpiry: (() => void) | undefined;
+  private fired = false;
   private disposed = false;
 
   constructor(
@@ -23,8 +25,14 @@ export class Deadline {
 
   /** Fires when the deadline passes; providers hand it to their sockets. */
   get signal(): AbortSignal {
-    this.arm();
-    return (this.controller as AbortController).signal;
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // Every provider call of the request listens on this one signal; dozens are expected.
+      setMaxListeners(256, this.controller.signal);
+      if (this.fired) this.controller.abort(new TimeoutError());
+      else this.arm();
+    }
+    return this.controller.signal;
   }
 
   /** Resolves when the deadline passes (never rejects). */
@@ -46,16 +54,14 @@ export class Deadline {
   }
 
   private arm(): void {
-    if (this.controller !== undefined) return;
-    this.controller = new AbortController();
-    // Every provider call of the request listens on this one signal; dozens are expected.
-    setMaxListeners(256, this.controller.signal);
+    if (this.expiry !== undefined) return;
     this.expiry = new Promise((resolve) => {
       this.resolveExpiry = resolve;
     });
     if (this.disposed) return;
     const fire = (): void => {
       this.timer = undefined;
+      this.fired = true;
       this.controller?.abort(new TimeoutError());
       this.resolveExpiry?.();
     };

@@ -15,7 +15,10 @@ export interface Guards {
 /** What one guarded call needs to know about the request that starts it. */
 export interface CallRequest {
   readonly subject: Subject;
-  /** Fires when the upstream call must stop (the request's deadline, or the provider's own timeout). */
+  /**
+   * Fires when the upstream call must stop (the request's deadline, or the provider's
+   * own timeout). Read lazily: a provider that never looks at it costs no AbortController.
+   */
   readonly signal: AbortSignal;
   readonly highValue: boolean;
   /** The longest the call may wait for a quota or rate slot. */
@@ -23,9 +26,10 @@ export interface CallRequest {
 }
 
 /** Calls `check`, turning a synchronous throw into a rejection. */
-function invoke(provider: Provider, subject: Subject, signal: AbortSignal): Promise<unknown> {
+function invoke(provider: Provider, subject: Subject, request: CallRequest): Promise<unknown> {
   try {
-    return Promise.resolve(provider.check(subject, { signal }));
+    // The context forwards `signal` on access, so an unread signal is never created.
+    return Promise.resolve(provider.check(subject, { get signal() { return request.signal; } }));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -45,6 +49,7 @@ export async function guardedCall(
 ): Promise<ProviderResult> {
   const { breaker, quota, bulkhead } = guards;
   const permit = breaker === undefined ? undefined : breaker.tryAcquire();
+  if (permit === undefined && quota === undefined && bulkhead === undefined) return unguarded(provider, request);
   if (permit === false) throw (breaker as CircuitBreaker).openError();
 
   let quotaPermit;
@@ -65,7 +70,7 @@ export async function guardedCall(
 
   const started = now();
   try {
-    const raw = await invoke(provider, request.subject, request.signal);
+    const raw = await invoke(provider, request.subject, request);
     const result = scrubSubject(validateResult(provider.name, raw), request.subject);
     if (permit !== undefined) breaker?.recordSuccess(permit, now() - started);
     if (quota !== undefined && result.upstream !== undefined) void quota.observe(result.upstream);
@@ -78,4 +83,10 @@ export async function guardedCall(
     bulkhead?.release();
     quotaPermit?.release();
   }
+}
+
+/** A call with no guards (a local provider): validated and scrubbed, nothing else. */
+async function unguarded(provider: Provider, request: CallRequest): Promise<ProviderResult> {
+  const raw = await invoke(provider, request.subject, request);
+  return scrubSubject(validateResult(provider.name, raw), request.subject);
 }

@@ -68,17 +68,22 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
   const name = provider.name;
   const guards: Guards = options;
 
-  const call = (subject: Subject, signal: AbortSignal, context: PipelineContext): Promise<ProviderResult> =>
-    guardedCall(provider, guards, {
+  /** `signal` is a thunk so that a provider that never reads it costs no AbortController. */
+  const call = (subject: Subject, makeSignal: () => AbortSignal, context: PipelineContext): Promise<ProviderResult> => {
+    let signal: AbortSignal | undefined;
+    return guardedCall(provider, guards, {
       subject,
-      signal,
+      get signal() {
+        return (signal ??= makeSignal());
+      },
       highValue: context.policy.highValue,
       maxWaitMs: context.deadline.remainingMs(),
     }, now);
+  };
 
   async function uncached(context: PipelineContext, started: number): Promise<Signal> {
     try {
-      const result = await raceDeadline(call(context.subject, context.deadline.signal, context), context.deadline);
+      const result = await raceDeadline(call(context.subject, () => context.deadline.signal, context), context.deadline);
       return resultSignal('fresh', result, now() - started);
     } catch (error) {
       return failureSignal(name, error, now() - started);
@@ -93,13 +98,15 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
   ): Promise<Signal> {
     const found = providerCache.lookup(key);
     const entry: CacheEntry<ProviderResult> | undefined = found instanceof Promise ? await found : found;
-    const fetcher = (): Promise<ProviderResult> => call(context.subject, AbortSignal.timeout(timeoutMs), context);
-    if (entry !== undefined) {
-      const freshness = providerCache.freshness(entry);
-      if (freshness === 'fresh' || freshness === 'refresh') {
-        if (freshness === 'refresh') providerCache.refresh(key, fetcher, entry);
-        return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
-      }
+    const freshness = entry === undefined ? 'expired' : providerCache.freshness(entry);
+    if (entry !== undefined && freshness === 'fresh') {
+      return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
+    }
+    // Built only when the cache cannot answer alone: a hit allocates no closure.
+    const fetcher = (): Promise<ProviderResult> => call(context.subject, () => AbortSignal.timeout(timeoutMs), context);
+    if (entry !== undefined && freshness === 'refresh') {
+      providerCache.refresh(key, fetcher, entry);
+      return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
     }
     try {
       const fetched = await raceDeadline(providerCache.fetch(key, fetcher, entry), context.deadline);

@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, normaliseFacet, prepareSecret, subjectDigest } from '../../src/cache/keys.js';
 import { isConfigurationError } from '../../src/errors.js';
@@ -49,5 +51,27 @@ describe('cache keys', () => {
   it('normalises only what the facet allows', () => {
     expect(normaliseFacet('content', '  Hello World  ')).toBe('Hello World');
     expect(normaliseFacet('ip', 'not-an-ip ')).toBe('not-an-ip');
+  });
+});
+
+describe('the HMAC behind every key', () => {
+  it('is exactly HMAC-SHA256 (RFC 2104) for any key and message, short, long or multi-byte', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 200 }),
+        fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 50 }), fc.string({ minLength: 4097, maxLength: 5000 })),
+        (key, message) => {
+          const expected = createHmac('sha256', key).update(message, 'utf8').digest('base64url');
+          expect(prepareSecret(key).mac(message)).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never shows the key when printed', () => {
+    const secret = prepareSecret('a-very-secret-cache-key-0123456789');
+    expect(JSON.stringify({ secret })).toBe('{"secret":"[KeySecret]"}');
+    expect(inspect(secret)).toBe('[KeySecret]');
   });
 });
