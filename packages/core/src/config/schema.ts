@@ -288,7 +288,7 @@ export const engineConfigSchema = z.strictObject({
   now: fn().optional(),
   clock: fn().optional(),
   logger: loggerSchema.optional(),
-  redis: z.strictObject(redisConnectionShape).optional(),
+  redis: z.strictObject({ ...redisConnectionShape, breakerChannel: z.string().min(1).max(200).optional() }).optional(),
   cache: orFalse(tieredCacheSchema, 'cache options').optional(),
   quotaStore: keyvLike.optional(),
   privacy: privacySchema.optional(),

@@ -15,6 +15,7 @@ import type { PrivacyOptions } from '../config/privacy.js';
 import type { TieredCache } from '../cache/index.js';
 import type { Quota } from '../quota/quota.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { BreakerBus } from '../resilience/redis-bus.js';
 import type { EngineEventType, EngineListener } from './events.js';
 import { resolvePolicy } from './policy.js';
 
@@ -24,6 +25,8 @@ export interface EngineInternals {
   readonly breakers: ReadonlyMap<string, CircuitBreaker>;
   readonly quotas: ReadonlyMap<string, Quota>;
   readonly cache: TieredCache | undefined;
+  /** The breaker bus when Redis is configured (`await bus.ready` before relying on it). */
+  readonly bus: BreakerBus | undefined;
   readonly events: EngineEvents;
   readonly logger: Logger;
   /** Called with each verdict after it is decided; kept cheap, since it runs per request. */
@@ -143,6 +146,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     breakers: dependencies.breakers,
     quotas: dependencies.quotas,
     cache: dependencies.cache,
+    bus: dependencies.bus,
     events,
     logger,
     verdictObservers: new Set(),

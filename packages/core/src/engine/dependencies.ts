@@ -40,8 +40,11 @@ export interface ProviderRegistration {
 
 /** Engine-wide back-ends. */
 export interface Backends {
-  /** One Redis for the shared cache tier, quotas and breaker state across instances. */
-  readonly redis?: { readonly url: string };
+  /**
+   * One Redis for the shared cache tier, quotas and breaker state across instances.
+   * `breakerChannel` (default `formsecurity:breaker`) separates applications sharing a Redis.
+   */
+  readonly redis?: { readonly url: string; readonly breakerChannel?: string };
   /** The tiered cache (default: L1 + in-memory L2, or Redis L2 when `redis` is set), or `false`. */
   readonly cache?: false | Partial<TieredCacheOptions>;
   /** Where quotas persist without Redis (any Keyv; default: in memory). */
@@ -100,6 +103,7 @@ export function createDependencies(
       ? undefined
       : createBreakerBus({
           redis: backends.redis.url,
+          ...(backends.redis.breakerChannel === undefined ? {} : { channel: backends.redis.breakerChannel }),
           onError: (error) => logger.debug('breaker bus error', { error }),
         });
   const quotas = new Map<string, Quota>();
