@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createFaultSchedule } from './fault-schedule.js';
 
 /** What a handler answers; the server writes it (or a fault instead). */
 export interface FakeAnswer {
@@ -156,18 +157,8 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
   const waiters = new Set<{ count: number; resolve: (request: RecordedRequest) => void }>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  let fault: F | undefined;
-  let faultUsesLeft = Number.POSITIVE_INFINITY;
-  let latencyMs = 0;
+  const faults = createFaultSchedule<F>();
   let closing = false;
-
-  function takeFault(): F | undefined {
-    if (fault === undefined) return undefined;
-    const current = fault;
-    faultUsesLeft -= 1;
-    if (faultUsesLeft <= 0) fault = undefined;
-    return current;
-  }
 
   /** Records a request; the returned exchange lets the fake end the connection and say so. */
   function record(request: IncomingMessage, url: URL, response: ServerResponse): Exchange {
@@ -235,7 +226,7 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
   }
 
   function answer(request: FakeRequest, exchange: Exchange): void {
-    const current = takeFault();
+    const current = faults.take();
     const send = (): void => {
       const { response } = exchange;
       if (response.destroyed || closing) return;
@@ -249,7 +240,7 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
       }
       respond(response, handleSafely(request, current as E | undefined));
     };
-    if (latencyMs > 0) later(latencyMs, send);
+    if (faults.latencyMs > 0) later(faults.latencyMs, send);
     else send();
   }
 
@@ -310,34 +301,12 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
     },
   };
 
-  const faults: FaultControl<F> = {
-    get current() {
-      return fault;
-    },
-    inject(next, injectOptions) {
-      const times = injectOptions?.times;
-      if (times !== undefined && !(Number.isInteger(times) && times > 0)) {
-        throw new RangeError('fake: times must be a positive integer');
-      }
-      fault = next;
-      faultUsesLeft = times ?? Number.POSITIVE_INFINITY;
-    },
-    latency(ms) {
-      if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError('fake: latency must be a non-negative number');
-      latencyMs = ms;
-    },
-    clear() {
-      fault = undefined;
-      faultUsesLeft = Number.POSITIVE_INFINITY;
-      latencyMs = 0;
-    },
-  };
-
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
-    faults,
+    // The schedule's `take` and `latencyMs` are the server's side; tests get the control.
+    faults: { get current() { return faults.current; }, inject: faults.inject, latency: faults.latency, clear: faults.clear },
     async close() {
       closing = true;
       for (const timer of timers) clearTimeout(timer);
