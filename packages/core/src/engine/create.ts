@@ -12,6 +12,9 @@ import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './d
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
 import type { PrivacyOptions } from '../config/privacy.js';
+// The monitor reads the engine only at call time, so this import cycle is harmless.
+import { healthMonitor, startedHealthMonitor } from '../health/attach.js';
+import type { HealthSnapshot } from '../health/snapshot.js';
 import type { TieredCache } from '../cache/index.js';
 import type { Quota } from '../quota/quota.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
@@ -74,6 +77,14 @@ export interface FormSecurity {
    * subject's cached answers. Never rejects; the caller need not wait for it.
    */
   report(subject: Subject, kind: ReportKind): Promise<Readonly<Record<string, ReportOutcome>>>;
+  /**
+   * Health of every provider, the cache and the quotas: breaker states, rolling call
+   * counts and latency quantiles, quota left, alerts; overall `ok | degraded | down`.
+   * Counting starts with the engine's monitor: call `createHealthMonitor(engine)` at
+   * set-up (or mount a status endpoint) to count from the start; otherwise the first
+   * call here starts it.
+   */
+  health(): Promise<HealthSnapshot>;
   /** Forgets cached answers about one subject (an erasure request), one provider, or all, in every instance. */
   purge(scope: PurgeScope): Promise<PurgeReport | undefined>;
   /** Releases timers and connections. */
@@ -215,7 +226,11 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     async purge(scope) {
       return dependencies.cache?.purge(scope);
     },
-    close: () => dependencies.close(),
+    health: () => healthMonitor(engine).snapshot(),
+    async close() {
+      startedHealthMonitor(engine)?.close();
+      await dependencies.close();
+    },
   };
   return engine;
 }

@@ -46,3 +46,9 @@ export function createHealthMonitor(engine: FormSecurity, options: HealthMonitor
 export function healthMonitor(engine: FormSecurity): HealthMonitor {
   return monitors.get(internalsOf(engine)) ?? createHealthMonitor(engine);
 }
+
+/** The engine's monitor if one was started, without starting one (used when the engine closes). */
+export function startedHealthMonitor(engine: FormSecurity): HealthMonitor | undefined {
+  const internals = engineInternals(engine);
+  return internals === undefined ? undefined : monitors.get(internals);
+}

@@ -2,7 +2,7 @@
  * Health: monitor, latency histogram, alerts, webhook, Prometheus metrics, health
  * endpoint and status page. The core's entry re-exports this file.
  */
-export { createHealthMonitor, healthMonitor } from './attach.js';
+export { createHealthMonitor, healthMonitor, startedHealthMonitor } from './attach.js';
 export type { HealthMonitor, HealthMonitorOptions } from './monitor.js';
 export { BucketLayout, HISTOGRAM_DEFAULTS, LogHistogram, type LogHistogramOptions } from './histogram.js';
 export { DEGRADATION_DEFAULTS, type DegradationOptions } from './degradation.js';

@@ -336,3 +336,20 @@ describe('monitor set-up', () => {
     expect(() => createHealthMonitor({} as FormSecurity)).toThrow(/createFormSecurity/);
   });
 });
+
+describe('engine.health()', () => {
+  it('answers a snapshot from the engine itself, counting from the first call, and closes with the engine', async () => {
+    const { createFormSecurity, startedHealthMonitor: started } = await import('../../src/index.js');
+    const engine = createFormSecurity({
+      providers: [{ name: 'local-check', local: true, async check() { return { score: 0 }; } }],
+    });
+    const first = await engine.health();
+    expect(first.status).toBe('ok');
+    await engine.evaluate({ ip: '203.0.113.7' });
+    const second = await engine.health();
+    const provider = second.providers.find((p) => p.name === 'local-check');
+    expect(provider?.calls['1m'].calls).toBe(1);
+    await engine.close();
+    expect(started(engine)).toBeUndefined();
+  });
+});
