@@ -9,6 +9,9 @@ import { isTimeoutError, TimeoutError } from '../errors.js';
 import { reasonOf, type CacheEventEmitter } from './events.js';
 
 /** Returned instead of a value when L2 was skipped or failed; callers carry on without it. */
+/** The cross-instance single-flight steps, whose timeouts do not trip the guard. */
+const LOCK_STEPS: ReadonlySet<string> = new Set(['lock', 'unlock', 'publish']);
+
 export const L2_UNAVAILABLE: unique symbol = Symbol('l2-unavailable');
 export type L2Unavailable = typeof L2_UNAVAILABLE;
 
@@ -97,7 +100,10 @@ export class L2Guard {
       this.markUp();
       return result;
     } catch (error) {
-      this.recordFailure(operation, error);
+      // A slow lock step on a busy host says little about L2's health, and opening the
+      // guard for it would send every miss upstream alone; real errors still count.
+      const slowLockStep = isTimeoutError(error) && LOCK_STEPS.has(operation) && this.#state.kind === 'closed';
+      if (!slowLockStep) this.recordFailure(operation, error);
       return L2_UNAVAILABLE;
     } finally {
       clearTimeout(timer);

@@ -96,3 +96,24 @@ describe('L2 guard', () => {
     expect(guard.up).toBe(true);
   });
 });
+
+describe('L2 guard and the single-flight lock', () => {
+  const hanging = (): Promise<never> => new Promise(() => undefined);
+
+  it('a slow lock step answers "unavailable" without counting against L2; a slow read does count', async () => {
+    const { guard, events } = setup();
+    guard.markUp();
+    for (let i = 0; i < 5; i++) expect(await guard.run('lock', hanging)).toBe(L2_UNAVAILABLE);
+    expect(guard.up).toBe(true);
+    for (let i = 0; i < 3; i++) await guard.run('get', hanging);
+    expect(guard.up).toBe(false);
+    expect(events).toEqual(['up', 'down:timeout']);
+  });
+
+  it('a lock step that fails outright still counts', async () => {
+    const { guard } = setup();
+    guard.markUp();
+    for (let i = 0; i < 3; i++) await guard.run('lock', failing);
+    expect(guard.up).toBe(false);
+  });
+});
