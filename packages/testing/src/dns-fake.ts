@@ -10,6 +10,7 @@ import { DnsRcode, DnsType, encodeDnsAnswer, encodeDnsFailure, parseDnsQuery } f
 import type { DnsAnswerSpec, DnsQuery } from './dns-message.js';
 import { createFaultSchedule } from './fault-schedule.js';
 import type { FaultControl } from './fake-http-server.js';
+import { createArrivalLog } from './arrival-log.js';
 
 /** Failures the DNS fake can produce. */
 export type DnsFault =
@@ -150,8 +151,7 @@ export async function startFakeDns(options: DnsFakeOptions = {}): Promise<DnsFak
   const keys = new Set((options.keys ?? []).map((key) => key.toLowerCase()));
   const listings = new Map<string, Map<string, string[]>>();
   const records = new Map<string, string[]>();
-  const log: RecordedDnsQuery[] = [];
-  const waiters = new Set<{ count: number; resolve: (query: RecordedDnsQuery) => void }>();
+  const log = createArrivalLog<RecordedDnsQuery>();
   const timers = new Set<NodeJS.Timeout>();
   const pending = new Set<(outcome: DnsQueryOutcome) => void>();
   const faults = createFaultSchedule<DnsFault>();
@@ -163,16 +163,6 @@ export async function startFakeDns(options: DnsFakeOptions = {}): Promise<DnsFak
       .split('.')
       .map((label) => (keys.has(label) ? REDACTED : label))
       .join('.');
-  }
-
-  function remember(entry: RecordedDnsQuery): void {
-    log.push(entry);
-    for (const waiter of waiters) {
-      if (log.length >= waiter.count) {
-        waiters.delete(waiter);
-        waiter.resolve(log[waiter.count - 1] as RecordedDnsQuery);
-      }
-    }
   }
 
   /** The addresses a name is listed with, or `undefined` when it does not exist. */
@@ -240,7 +230,7 @@ export async function startFakeDns(options: DnsFakeOptions = {}): Promise<DnsFak
       settle(outcome);
     };
     pending.add(finish);
-    remember(entry);
+    log.add(entry);
     return finish;
   }
 
@@ -279,31 +269,13 @@ export async function startFakeDns(options: DnsFakeOptions = {}): Promise<DnsFak
 
   const queries: DnsQueryLog = {
     get count() {
-      return log.length;
+      return log.items.length;
     },
     get queries() {
-      return log;
+      return log.items;
     },
-    waitFor(count, timeoutMs = 5000) {
-      if (log.length >= count) return Promise.resolve(log[count - 1] as RecordedDnsQuery);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          count,
-          resolve: (query: RecordedDnsQuery) => {
-            clearTimeout(timer);
-            resolve(query);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`fake dns: query ${count} did not arrive within ${timeoutMs} ms (got ${log.length})`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
-    },
-    clear() {
-      log.length = 0;
-    },
+    waitFor: (count, timeoutMs = 5000) => log.waitFor(count, timeoutMs, 'fake dns: query'),
+    clear: () => log.clear(),
   };
 
   return {
@@ -333,7 +305,7 @@ export async function startFakeDns(options: DnsFakeOptions = {}): Promise<DnsFak
       records.clear();
       faults.clear();
       dropDelayed();
-      log.length = 0;
+      log.clear();
     },
     async close() {
       closed = true;

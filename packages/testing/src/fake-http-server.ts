@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createFaultSchedule } from './fault-schedule.js';
+import { createArrivalLog } from './arrival-log.js';
 
 /** What a handler answers; the server writes it (or a fault instead). */
 export interface FakeAnswer {
@@ -153,8 +154,7 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
   type F = HttpFault | E;
   const redactQuery = new Set(options.redactQuery ?? []);
   const redactHeaders = new Set([...ALWAYS_REDACTED_HEADERS, ...(options.redactHeaders ?? [])]);
-  const requests: RecordedRequest[] = [];
-  const waiters = new Set<{ count: number; resolve: (request: RecordedRequest) => void }>();
+  const requests = createArrivalLog<RecordedRequest>();
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const faults = createFaultSchedule<F>();
@@ -177,13 +177,7 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
       });
     });
     const recorded: RecordedRequest = { method: request.method ?? 'GET', path: url.pathname, query, headers, finished };
-    requests.push(recorded);
-    for (const waiter of waiters) {
-      if (requests.length >= waiter.count) {
-        waiters.delete(waiter);
-        waiter.resolve(requests[waiter.count - 1] as RecordedRequest);
-      }
-    }
+    requests.add(recorded);
     return {
       response,
       destroyConnection() {
@@ -274,31 +268,13 @@ export async function startFakeHttpServer<E extends { readonly kind: string } = 
 
   const calls: CallLog = {
     get count() {
-      return requests.length;
+      return requests.items.length;
     },
     get requests() {
-      return requests;
+      return requests.items;
     },
-    waitFor(count, timeoutMs = 5000) {
-      if (requests.length >= count) return Promise.resolve(requests[count - 1] as RecordedRequest);
-      return new Promise((resolve, reject) => {
-        const waiter = {
-          count,
-          resolve: (request: RecordedRequest) => {
-            clearTimeout(timer);
-            resolve(request);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(new Error(`fake: request ${count} did not arrive within ${timeoutMs} ms (got ${requests.length})`));
-        }, timeoutMs);
-        waiters.add(waiter);
-      });
-    },
-    clear() {
-      requests.length = 0;
-    },
+    waitFor: (count, timeoutMs = 5000) => requests.waitFor(count, timeoutMs, 'fake: request'),
+    clear: () => requests.clear(),
   };
 
   return {
