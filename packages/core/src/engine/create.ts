@@ -1,24 +1,23 @@
 import type { Provider, ReportKind, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
-import type { PurgeReport, PurgeScope } from '../cache/index.js';
-import { ConfigurationError, isConfigurationError } from '../errors.js';
+import type { PurgeReport, PurgeScope, TieredCache } from '../cache/index.js';
+import type { PrivacyOptions } from '../config/privacy.js';
 import { prepareConfig } from '../config/validate.js';
+import { ConfigurationError, isConfigurationError } from '../errors.js';
+// The monitor reads the engine only at call time, so this import cycle is harmless.
+import { healthMonitor, startedHealthMonitor } from '../health/attach.js';
+import type { HealthSnapshot } from '../health/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
 import type { ProviderPipeline, ReportOutcome } from '../pipeline/provider-pipeline.js';
+import type { Quota } from '../quota/quota.js';
+import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import type { BreakerBus } from '../resilience/redis-bus.js';
 import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
 import type { Thresholds } from './aggregate.js';
 import { Deadline } from './deadline.js';
 import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
-import type { PrivacyOptions } from '../config/privacy.js';
-// The monitor reads the engine only at call time, so this import cycle is harmless.
-import { healthMonitor, startedHealthMonitor } from '../health/attach.js';
-import type { HealthSnapshot } from '../health/snapshot.js';
-import type { TieredCache } from '../cache/index.js';
-import type { Quota } from '../quota/quota.js';
-import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
-import type { BreakerBus } from '../resilience/redis-bus.js';
 import type { EngineEventType, EngineListener } from './events.js';
 import { resolvePolicy } from './policy.js';
 
