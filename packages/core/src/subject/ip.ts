@@ -13,22 +13,31 @@ export interface ParsedIp {
 const MAX_IP_LENGTH = 64;
 
 function parseIPv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    // No leading zeros: "010" is octal to some parsers and decimal to others.
-    if (part.length === 0 || part.length > 3 || (part.length > 1 && part.startsWith('0'))) return undefined;
-    let octet = 0;
-    for (let i = 0; i < part.length; i++) {
-      const digit = part.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return undefined;
-      octet = octet * 10 + digit;
+  // One pass over the characters into a plain number: no split, one BigInt at the end.
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+      continue;
     }
+    const digit = code - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    // No leading zeros: "010" is octal to some parsers and decimal to others.
+    if (digits === 1 && octet === 0) return undefined;
+    octet = octet * 10 + digit;
+    digits++;
     if (octet > 255) return undefined;
-    value = (value << 8n) | BigInt(octet);
   }
-  return value;
+  if (dots !== 3 || digits === 0) return undefined;
+  return BigInt(value * 256 + octet);
 }
 
 function parseHextet(group: string): number | undefined {
