@@ -105,13 +105,23 @@ export interface Provider {
   /** A local provider never leaves the process: it is not cached, rate limited or broken. */
   readonly local?: boolean;
   readonly defaults?: ProviderDefaults;
-  check(subject: Subject, context: CheckContext): Promise<ProviderResult>;
+  /**
+   * Looks at the subject. A local provider may answer synchronously: the engine then
+   * spends no promise or timer on it, and a request whose other answers are cached is
+   * decided without waiting at all.
+   */
+  check(subject: Subject, context: CheckContext): ProviderResult | Promise<ProviderResult>;
   /**
    * Forwards a moderator's judgement to the service, for providers that accept one
    * (Akismet submit-spam / submit-ham, AbuseIPDB report). Called through the same
    * breaker and quota as `check`, never on the request path.
    */
   report?(subject: Subject, kind: ReportKind, context: CheckContext): Promise<void>;
+}
+
+/** A provider whose answer always comes later (every built-in one that calls a service). */
+export interface AsyncProvider extends Provider {
+  check(subject: Subject, context: CheckContext): Promise<ProviderResult>;
 }
 
 /** A moderator's judgement of a submission. */

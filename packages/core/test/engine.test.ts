@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createFormSecurity, DECISIONS, isConfigurationError } from '../src/index.js';
 import type { Decision, Provider, ProviderResult, Subject } from '../src/index.js';
 
@@ -132,6 +132,37 @@ describe('deadline', () => {
   });
 });
 
+describe('answers that need no waiting', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('decides from synchronous local answers and L1 hits without arming a timer or an AbortController', async () => {
+    let remoteCalls = 0;
+    const remote: Provider = { name: 'remote', facets: ['ip'], async check() { remoteCalls++; return { score: 0.2, reasons: ['remote says 0.2'] }; } };
+    const local: Provider = { name: 'local', local: true, facets: ['ip'], check: () => ({ score: 0.5, reasons: ['local says 0.5'] }) };
+    const engine = createFormSecurity({ providers: [remote, local], cache: { secret: 'a test cache secret of enough length', l2: false } });
+    await engine.evaluate(SUBJECT);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const controllers = vi.spyOn(AbortController.prototype, 'abort');
+    const warm = await engine.evaluate(SUBJECT);
+    expect(timers).not.toHaveBeenCalled();
+    expect(controllers).not.toHaveBeenCalled();
+    expect(remoteCalls).toBe(1);
+    expect(warm.signals['remote']).toMatchObject({ status: 'cached', score: 0.2 });
+    expect(warm.signals['local']).toMatchObject({ status: 'fresh', score: 0.5 });
+    expect(warm.score).toBeCloseTo(1 - 0.8 * 0.5);
+    await engine.close();
+  });
+
+  it('still holds a local provider that returns a promise to the deadline', async () => {
+    const local: Provider = { name: 'slow-local', local: true, check: () => new Promise<ProviderResult>(() => undefined) };
+    const engine = createFormSecurity({ providers: [local], policy: { budgetMs: 30 } });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(verdict.signals['slow-local']?.status).toBe('timeout');
+  });
+});
+
 describe('providers that misbehave', () => {
   const misbehaving: [string, Provider['check']][] = [
     ['throws synchronously', () => { throw new TypeError('sync boom'); }],
@@ -142,10 +173,14 @@ describe('providers that misbehave', () => {
     ['resolves NaN', async () => ({ score: Number.NaN })],
     ['resolves reasons that are not strings', async () => ({ score: 0.1, reasons: [1, 2] as unknown as string[] })],
     ['resolves data that is an array', async () => ({ score: 0.1, data: [] as unknown as Record<string, unknown> })],
+    ['returns a score above 1 synchronously', () => ({ score: 7 })],
+    ['returns undefined synchronously', () => undefined as unknown as ProviderResult],
   ];
 
-  it.each(misbehaving)('a provider that %s becomes an error signal; others stay intact', async (_label, check) => {
-    const engine = createFormSecurity({ providers: [{ name: 'bad', check }, fixed('good', 0.2)] });
+  const cases = [false, true].flatMap((local) => misbehaving.map(([label, check]) => [`${local ? 'local' : 'remote'} provider that ${label}`, check, local] as const));
+
+  it.each(cases)('a %s becomes an error signal; others stay intact', async (_label, check, local) => {
+    const engine = createFormSecurity({ providers: [{ name: 'bad', check, local }, fixed('good', 0.2)] });
     const verdict = await engine.evaluate(SUBJECT);
     expect(verdict.signals['bad']?.status).toBe('error');
     expect(verdict.signals['bad']?.code).toMatch(/^FS_/);

@@ -103,7 +103,7 @@ function validate(options: CidrBlocklistOptions): void {
  *
  * @example
  * const blocklist = cidrBlocklist({ ranges: ['203.0.113.0/24', '2001:db8:bad::/48'] });
- * await blocklist.check({ ip: '203.0.113.9' }, { signal: new AbortController().signal });
+ * blocklist.check({ ip: '203.0.113.9' }, { signal: new AbortController().signal });
  * // { score: 1, reasons: ['IP in blocklist range 203.0.113.0/24'], data: { range: '203.0.113.0/24' } }
  */
 export function cidrBlocklist(options: CidrBlocklistOptions): Provider {
@@ -114,7 +114,8 @@ export function cidrBlocklist(options: CidrBlocklistOptions): Provider {
     name: options.name ?? 'cidr-blocklist',
     facets: ['ip'],
     local: true,
-    async check(subject): Promise<ProviderResult> {
+    // Synchronous: a local answer needs no promise, and the engine then needs no timer.
+    check(subject): ProviderResult {
       const match = subject.ip === undefined ? undefined : set.match(subject.ip);
       if (match === undefined) return { score: 0, reasons: [] };
       const range = formatCidr(match);

@@ -1,5 +1,5 @@
 import { isConfigurationError, isProviderResponseError } from '@formsecurity/core';
-import type { Provider, ProviderResponseError, Signal, Subject } from '@formsecurity/core';
+import type { AsyncProvider, ProviderResponseError, Signal, Subject } from '@formsecurity/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeCaptcha } from '../../testing/src/captcha-fake.js';
 import type { CaptchaFake, CaptchaFault, CaptchaService } from '../../testing/src/captcha-fake.js';
@@ -27,7 +27,7 @@ const SERVICES: { service: CaptchaService; field: string; duplicate: string; exp
 
 describe.each(SERVICES)('$service', ({ service, field, duplicate, expired, label }) => {
   let fake: CaptchaFake;
-  const create = (options: Partial<TurnstileOptions & HcaptchaOptions> = {}): Provider => {
+  const create = (options: Partial<TurnstileOptions & HcaptchaOptions> = {}): AsyncProvider => {
     const all = { secret: SECRET, baseUrl: fake.url, ...options };
     return service === 'turnstile' ? turnstile(all) : hcaptcha(all);
   };

@@ -56,7 +56,8 @@ export function aggregate(
   let clean = 1;
   let degraded = false;
   const reasons: string[] = [];
-  for (const [name, signal] of Object.entries(signals)) {
+  for (const name in signals) {
+    const signal = signals[name] as Signal;
     if (isUsable(signal, policy)) {
       const score = signal.score ?? 0;
       clean *= 1 - (weights.get(name) ?? 1) * score;

@@ -172,36 +172,52 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     }
   }
 
-  async function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
+  /** Turns the providers' signals (in `policy.providers` order) into the verdict. */
+  function decideVerdict(subject: Subject, policy: ResolvedPolicy, outcomes: readonly Signal[], started: number): Verdict {
+    const signals: Record<string, Signal> = {};
+    for (let i = 0; i < outcomes.length; i++) signals[policy.providers[i] as string] = outcomes[i] as Signal;
+    const result = aggregate(signals, weights, policy, thresholds);
+    const reasons = subject.issues === undefined ? result.reasons : [...subject.issues, ...result.reasons];
+    const verdict: Verdict = { decision: result.decision, score: result.score, degraded: result.degraded, reasons, signals, durationMs: now() - started };
+    if (internals.verdictObservers.size > 0) notify(verdict);
+    return verdict;
+  }
+
+  function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
     const started = now();
     const policy = policyFor(route);
     if (isConfigurationError(policy)) {
-      return {
+      return Promise.resolve({
         decision: basePolicy.onUnavailable,
         score: 0,
         degraded: true,
         reasons: [...policy.issues],
         signals: {},
         durationMs: now() - started,
-      };
+      });
     }
     const deadline = new Deadline(policy.budgetMs, started, now);
     const context = { subject, deadline, policy, digests: new Map() };
     try {
-      const outcomes = await Promise.all(
-        policy.providers.map((name) => (pipelines.get(name) as ProviderPipeline).run(context)),
-      );
-      const signals: Record<string, Signal> = {};
-      policy.providers.forEach((name, i) => {
-        signals[name] = outcomes[i] as Signal;
-      });
-      const result = aggregate(signals, weights, policy, thresholds);
-      const reasons = subject.issues === undefined ? result.reasons : [...subject.issues, ...result.reasons];
-      const verdict: Verdict = { ...result, reasons, signals, durationMs: now() - started };
-      if (internals.verdictObservers.size > 0) notify(verdict);
-      return verdict;
-    } finally {
+      // Each pipeline answers synchronously when it can; the deadline's timer is armed
+      // only if one of them has to wait, so a warm request never makes one.
+      const outcomes: (Signal | Promise<Signal>)[] = [];
+      let waiting = false;
+      for (const name of policy.providers) {
+        const outcome = (pipelines.get(name) as ProviderPipeline).run(context);
+        if (outcome instanceof Promise) waiting = true;
+        outcomes.push(outcome);
+      }
+      if (!waiting) {
+        deadline.dispose();
+        return Promise.resolve(decideVerdict(subject, policy, outcomes as Signal[], started));
+      }
+      return Promise.all(outcomes)
+        .then((signals) => decideVerdict(subject, policy, signals, started))
+        .finally(() => deadline.dispose());
+    } catch (error) {
       deadline.dispose();
+      return Promise.reject(error);
     }
   }
 

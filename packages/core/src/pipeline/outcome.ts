@@ -29,12 +29,23 @@ export function validateResult(name: string, value: unknown): ProviderResult {
   if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
     throw new ProviderResponseError('malformed', `${name} returned data that is not an object`);
   }
-  return {
-    score,
-    reasons: (reasons ?? []).slice(0, MAX_REASONS).map((r: string) => r.slice(0, MAX_REASON_LENGTH)),
-    ...(data === undefined ? {} : { data: data as Record<string, unknown> }),
-    ...(upstream === undefined ? {} : { upstream: upstream as ProviderResult['upstream'] & object }),
-  };
+  const result: { -readonly [K in keyof ProviderResult]: ProviderResult[K] } = { score, reasons: boundedReasons(reasons) };
+  if (data !== undefined) result.data = data as Record<string, unknown>;
+  if (upstream !== undefined) result.upstream = upstream as ProviderResult['upstream'] & object;
+  return result;
+}
+
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
+/** At most MAX_REASONS reasons of at most MAX_REASON_LENGTH characters; a copy, so the provider cannot change them later. */
+function boundedReasons(reasons: readonly string[] | undefined): readonly string[] {
+  if (reasons === undefined || reasons.length === 0) return NO_REASONS;
+  const kept = reasons.length > MAX_REASONS ? reasons.slice(0, MAX_REASONS) : [...reasons];
+  for (let i = 0; i < kept.length; i++) {
+    const reason = kept[i] as string;
+    if (reason.length > MAX_REASON_LENGTH) kept[i] = reason.slice(0, MAX_REASON_LENGTH);
+  }
+  return kept;
 }
 
 /** The signal status a failure stands for. */
@@ -70,14 +81,10 @@ export function resultSignal(
   latencyMs: number,
   ageMs?: number,
 ): Signal {
-  return {
-    status,
-    score: result.score,
-    reasons: result.reasons ?? [],
-    ...(result.data === undefined ? {} : { data: result.data }),
-    latencyMs,
-    ...(ageMs === undefined ? {} : { ageMs }),
-  };
+  const signal: { -readonly [K in keyof Signal]: Signal[K] } = { status, score: result.score, reasons: result.reasons ?? NO_REASONS, latencyMs };
+  if (result.data !== undefined) signal.data = result.data;
+  if (ageMs !== undefined) signal.ageMs = ageMs;
+  return signal;
 }
 
 const SUBJECT_PLACEHOLDER = '[subject]';
@@ -103,6 +110,7 @@ function scrubValue(value: unknown, needles: readonly string[], depth: number): 
  * address it was asked about, for instance), so a cached answer never holds them.
  */
 export function scrubSubject(result: ProviderResult, subject: Subject): ProviderResult {
+  if (result.data === undefined && (result.reasons === undefined || result.reasons.length === 0)) return result;
   const needles = [subject.ip, subject.email].filter((v): v is string => v !== undefined && v.length >= 3).map((v) => v.toLowerCase());
   if (needles.length === 0 || (result.data === undefined && (result.reasons ?? []).length === 0)) return result;
   return {

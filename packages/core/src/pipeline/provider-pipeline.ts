@@ -3,8 +3,8 @@ import type { CacheEntry } from '../cache/index.js';
 import type { DigestMemo, ProviderCache } from '../cache/index.js';
 import type { Deadline } from '../engine/deadline.js';
 import { ErrorCodes, TimeoutError, isFormSecurityError } from '../errors.js';
-import { guardedCall } from './guarded-call.js';
-import type { Guards } from './guarded-call.js';
+import { guardedCall, localCall } from './guarded-call.js';
+import type { CallRequest, Guards } from './guarded-call.js';
 import { failureSignal, resultSignal } from './outcome.js';
 
 /** Everything one provider's guarded call needs from the engine. */
@@ -19,10 +19,15 @@ export interface PipelineContext {
 /** How forwarding one moderator judgement to one provider went. */
 export type ReportOutcome = 'sent' | 'unsupported' | { readonly failed: string };
 
-/** One provider's path through the engine: cache → single-flight → guards → provider. */
+/**
+ * One provider's path through the engine: cache → single-flight → guards → provider.
+ * `run` answers synchronously whenever it can (an L1 hit, a local provider that answers
+ * synchronously), so a warm request is decided without a promise per provider.
+ */
 export interface ProviderPipeline {
   readonly name: string;
-  run(context: PipelineContext): Promise<Signal>;
+  /** Never throws or rejects: every failure becomes a signal. */
+  run(context: PipelineContext): Signal | Promise<Signal>;
   /** Forwards a judgement through the same breaker and quota as checks; never rejects. */
   report(subject: Subject, kind: ReportKind): Promise<ReportOutcome>;
 }
@@ -41,6 +46,40 @@ const TIMED_OUT = Symbol('timed out');
 function hasFacet(provider: Provider, subject: Subject): boolean {
   if (provider.facets === undefined) return true;
   return provider.facets.some((facet) => subject[facet] !== undefined);
+}
+
+/**
+ * One provider call's view of the request. The signal (the request's deadline, or the
+ * call's own timeout when a cache can use a late answer) and the time left are worked
+ * out only when something asks: a provider that never reads its signal costs no
+ * AbortController, and a local one no clock reading.
+ */
+class PipelineRequest implements CallRequest {
+  readonly #context: PipelineContext;
+  readonly #ownTimeoutMs: number | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(context: PipelineContext, ownTimeoutMs: number | undefined) {
+    this.#context = context;
+    this.#ownTimeoutMs = ownTimeoutMs;
+  }
+
+  get subject(): Subject {
+    return this.#context.subject;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= this.#ownTimeoutMs === undefined ? this.#context.deadline.signal : AbortSignal.timeout(this.#ownTimeoutMs);
+    return this.#signal;
+  }
+
+  get highValue(): boolean {
+    return this.#context.policy.highValue;
+  }
+
+  get maxWaitMs(): number {
+    return this.#context.deadline.remainingMs();
+  }
 }
 
 /**
@@ -68,49 +107,75 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
   const name = provider.name;
   const guards: Guards = options;
 
-  /** `signal` is a thunk so that a provider that never reads it costs no AbortController. */
-  const call = (subject: Subject, makeSignal: () => AbortSignal, context: PipelineContext): Promise<ProviderResult> => {
-    let signal: AbortSignal | undefined;
-    return guardedCall(provider, guards, {
-      subject,
-      get signal() {
-        return (signal ??= makeSignal());
-      },
-      highValue: context.policy.highValue,
-      maxWaitMs: context.deadline.remainingMs(),
-    }, now);
+  const call = (context: PipelineContext, ownTimeoutMs: number | undefined): ProviderResult | Promise<ProviderResult> => {
+    const request = new PipelineRequest(context, ownTimeoutMs);
+    return provider.local === true ? localCall(provider, request) : guardedCall(provider, guards, request, now);
   };
 
-  async function uncached(context: PipelineContext, started: number): Promise<Signal> {
+  /** No cache: the call itself, raced against the deadline unless it answered at once. */
+  function uncached(context: PipelineContext, started: number): Signal | Promise<Signal> {
+    let pending: Promise<ProviderResult>;
     try {
-      const result = await raceDeadline(call(context.subject, () => context.deadline.signal, context), context.deadline);
-      return resultSignal('fresh', result, now() - started);
+      const answer = call(context, undefined);
+      if (!(answer instanceof Promise)) return resultSignal('fresh', answer, now() - started);
+      pending = answer;
     } catch (error) {
       return failureSignal(name, error, now() - started);
     }
+    return raceDeadline(pending, context.deadline).then(
+      (result) => resultSignal('fresh', result, now() - started),
+      (error: unknown) => failureSignal(name, error, now() - started),
+    );
   }
 
-  async function cached(
+  /** A fresh L1 entry answers synchronously; L2, refreshes and fetches take their time. */
+  function cached(
     providerCache: ProviderCache<ProviderResult>,
     key: string,
     context: PipelineContext,
     started: number,
-  ): Promise<Signal> {
+  ): Signal | Promise<Signal> {
     const found = providerCache.lookup(key);
-    const entry: CacheEntry<ProviderResult> | undefined = found instanceof Promise ? await found : found;
+    if (found instanceof Promise) {
+      return found.then(
+        (entry) => settle(providerCache, key, entry, context, started),
+        (error: unknown) => failureSignal(name, error, now() - started),
+      );
+    }
+    return settle(providerCache, key, found, context, started);
+  }
+
+  function settle(
+    providerCache: ProviderCache<ProviderResult>,
+    key: string,
+    entry: CacheEntry<ProviderResult> | undefined,
+    context: PipelineContext,
+    started: number,
+  ): Signal | Promise<Signal> {
     const freshness = entry === undefined ? 'expired' : providerCache.freshness(entry);
     if (entry !== undefined && freshness === 'fresh') {
       return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
     }
     // Built only when the cache cannot answer alone: a hit allocates no closure.
-    const fetcher = (): Promise<ProviderResult> => call(context.subject, () => AbortSignal.timeout(timeoutMs), context);
+    const fetcher = async (): Promise<ProviderResult> => call(context, timeoutMs);
     if (entry !== undefined && freshness === 'refresh') {
       providerCache.refresh(key, fetcher, entry);
       return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
     }
+    return fetched(providerCache, key, fetcher, entry, context, started);
+  }
+
+  async function fetched(
+    providerCache: ProviderCache<ProviderResult>,
+    key: string,
+    fetcher: () => Promise<ProviderResult>,
+    entry: CacheEntry<ProviderResult> | undefined,
+    context: PipelineContext,
+    started: number,
+  ): Promise<Signal> {
     try {
-      const fetched = await raceDeadline(providerCache.fetch(key, fetcher, entry), context.deadline);
-      return resultSignal('fresh', fetched.value, now() - started);
+      const result = await raceDeadline(providerCache.fetch(key, fetcher, entry), context.deadline);
+      return resultSignal('fresh', result.value, now() - started);
     } catch (error) {
       const stale = context.policy.acceptStale ? providerCache.staleResult(entry, error) : undefined;
       if (stale !== undefined) {
@@ -142,11 +207,12 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
         return { failed: isFormSecurityError(error) ? error.code : ErrorCodes.providerFailure };
       }
     },
-    async run(context) {
+    run(context) {
       if (!hasFacet(provider, context.subject)) {
         return { status: 'skipped', reasons: [`${name}: nothing to check`], latencyMs: 0 };
       }
-      const started = now();
+      // Every provider starts when the evaluation does: one clock reading serves them all.
+      const started = context.deadline.startedAt;
       const key = cache?.keyFor(context.subject, provider.facets, context.digests);
       if (cache === undefined || key === undefined) return uncached(context, started);
       return cached(cache, key, context, started);

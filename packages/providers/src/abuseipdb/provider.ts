@@ -3,7 +3,7 @@
  * force, scans), with an optional feedback call that reports confirmed spam back.
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
-import type { CheckContext, Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
+import type { AsyncProvider, CheckContext, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, classifyStatus, httpJson, httpRequest, isJsonContentType, parseJsonBody } from '../http.js';
 import { isJsonObject } from '../json-fields.js';
@@ -35,7 +35,7 @@ export interface AbuseIpdbOptions extends CommonProviderOptions {
 }
 
 /** An AbuseIPDB provider: a `Provider` that can also report spam back. */
-export interface AbuseIpdbProvider extends Provider {
+export interface AbuseIpdbProvider extends AsyncProvider {
   /**
    * Reports a submission the application confirmed as spam (`POST /api/v2/report`).
    * `ham` is a no-op: AbuseIPDB only takes reports of abuse. A subject without an IP is a

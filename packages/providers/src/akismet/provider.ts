@@ -3,7 +3,7 @@
  * A key is required; every request carries it in the form body, never in the URL.
  */
 import { ConfigurationError } from '@formsecurity/core';
-import type { CheckContext, Provider, ProviderDefaults, ProviderResult, ReportKind, Subject, SubjectFacet } from '@formsecurity/core';
+import type { AsyncProvider, CheckContext, ProviderDefaults, ProviderResult, ReportKind, Subject, SubjectFacet } from '@formsecurity/core';
 import { ProviderResponseError } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest } from '../http.js';
@@ -49,7 +49,7 @@ export interface AkismetOptions {
 }
 
 /** The Akismet provider, with `report` to correct it (submit-spam / submit-ham). */
-export interface AkismetProvider extends Provider {
+export interface AkismetProvider extends AsyncProvider {
   /**
    * Tells Akismet that a submission was spam it missed, or ham it caught, with the same
    * parameters as the check. Resolves when Akismet accepted the report.

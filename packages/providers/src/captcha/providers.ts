@@ -3,7 +3,7 @@
  * Use them on routes whose forms can carry a widget — typically shown again to a visitor
  * whose previous submission got the decision `challenge` (see {@link isChallengePassed}).
  */
-import type { Provider, Verdict } from '@formsecurity/core';
+import type { AsyncProvider, Verdict } from '@formsecurity/core';
 import { challengeProvider } from './siteverify.js';
 import type { ChallengeOptions, ChallengeService } from './siteverify.js';
 
@@ -34,7 +34,7 @@ export interface HcaptchaOptions extends ChallengeOptions {
  * @example
  * const provider = turnstile({ secret: process.env.TURNSTILE_SECRET!, hostnames: ['forms.example.org'] });
  */
-export function turnstile(options: TurnstileOptions): Provider {
+export function turnstile(options: TurnstileOptions): AsyncProvider {
   const service: ChallengeService = {
     name: 'turnstile',
     label: 'Turnstile',
@@ -58,7 +58,7 @@ export function turnstile(options: TurnstileOptions): Provider {
  * @example
  * const provider = hcaptcha({ secret: process.env.HCAPTCHA_SECRET!, sitekey: process.env.HCAPTCHA_SITEKEY });
  */
-export function hcaptcha(options: HcaptchaOptions): Provider {
+export function hcaptcha(options: HcaptchaOptions): AsyncProvider {
   return challengeProvider(
     {
       name: 'hcaptcha',

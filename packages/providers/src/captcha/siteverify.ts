@@ -6,7 +6,7 @@
  * every route and matter only where the form carries a widget.
  */
 import { ConfigurationError } from '@formsecurity/core';
-import type { Provider, ProviderResult, Subject } from '@formsecurity/core';
+import type { AsyncProvider, ProviderResult, Subject } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
 import { keyValue, revealKey } from '../provider-options.js';
@@ -97,7 +97,7 @@ function passedData(answer: SiteverifyAnswer): Record<string, unknown> {
  *   { secret: process.env.FRIENDLY_SECRET! },
  * );
  */
-export function challengeProvider(service: ChallengeService, options: ChallengeOptions): Provider {
+export function challengeProvider(service: ChallengeService, options: ChallengeOptions): AsyncProvider {
   validate(service, options);
   const base = resolveEndpoint(options.baseUrl ?? service.defaultBaseUrl, {
     option: `${service.option}.baseUrl`,

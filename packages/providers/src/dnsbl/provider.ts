@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { ConfigurationError } from '@formsecurity/core';
 import { keyValue, revealKey } from '../provider-options.js';
-import type { Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
 import { createResolver, createResolverPool, lookupA } from './lookup.js';
 import { reversedIpLabels } from './query-name.js';
 import { readZoneAnswer, spamhausZen } from './zones.js';
@@ -123,7 +123,7 @@ function combine(verdicts: ReadonlyMap<string, ZoneVerdict>, unanswered: readonl
  * const result = await provider.check({ ip: '203.0.113.7' }, { signal: AbortSignal.timeout(100) });
  * // { score: 1, reasons: ['IP listed in Spamhaus ZEN: SBL (spam source)'], data: { zones: { 'zen.spamhaus.org': {...} } } }
  */
-export function dnsbl(options: DnsblOptions = {}): Provider {
+export function dnsbl(options: DnsblOptions = {}): AsyncProvider {
   const zones = options.zones ?? [spamhausZen()];
   validate(options, zones);
   const name = options.name ?? 'dnsbl';

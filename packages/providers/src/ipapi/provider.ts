@@ -7,7 +7,7 @@
  * `https://pro.ip-api.com`, and a key is never sent over plain HTTP.
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
-import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, isLoopbackHost, resolveEndpoint } from '../endpoint.js';
 import { createGeolocationPolicy, geolocationPolicyIssues } from '../geolocation-policy.js';
 import type { GeolocationPolicyOptions } from '../geolocation-policy.js';
@@ -87,7 +87,7 @@ function validate(options: IpApiOptions, baseUrl: string): void {
  * const geo = ipApi({ acceptPlainHttp: true, allowCountries: ['DE', 'AT', 'CH'], flagHosting: true });
  * const engine = createFormSecurity({ providers: [geo] });
  */
-export function ipApi(options: IpApiOptions): Provider {
+export function ipApi(options: IpApiOptions): AsyncProvider {
   const baseUrl = options.baseUrl ?? (options.key === undefined ? FREE_BASE_URL : PRO_BASE_URL);
   validate(options, baseUrl);
   const base = resolveEndpoint(baseUrl, {

@@ -5,7 +5,7 @@
  * it), and the loopback fake redacts the path it records.
  */
 import { ConfigurationError } from '@formsecurity/core';
-import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
 import { commonOptionIssues, keyValue, revealKey, secretIssues } from '../provider-options.js';
@@ -71,7 +71,7 @@ function validate(options: IpQualityScoreOptions): void {
  * const ipqs = ipQualityScore({ key: process.env.IPQS_KEY ?? '', strictness: 1 });
  * const engine = createFormSecurity({ providers: [ipqs] });
  */
-export function ipQualityScore(options: IpQualityScoreOptions): Provider {
+export function ipQualityScore(options: IpQualityScoreOptions): AsyncProvider {
   validate(options);
   const base = resolveEndpoint(options.baseUrl ?? DEFAULT_BASE_URL, { option: `${OPTION}.baseUrl` });
   const name = 'ipqualityscore';

@@ -9,7 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigurationError } from '@formsecurity/core';
-import type { Provider, ProviderResult } from '@formsecurity/core';
+import type { AsyncProvider, ProviderResult } from '@formsecurity/core';
 
 const VERSION = 'v1';
 const MIN_SECRET_LENGTH = 16;
@@ -150,7 +150,7 @@ const REASONS: Readonly<Record<Exclude<FillTimeOutcome, 'ok'>, string>> = {
  * const trap = minimumFillTime({ secret: process.env.FORM_SECRET!, form: 'contact', minMs: 4000 });
  * await trap.check({ fields: { 'fs-timestamp': token } }, { signal }); // { score: 0, data: { fillTime: 'ok', elapsedMs: 5210 } }
  */
-export function minimumFillTime(options: MinimumFillTimeOptions): Provider {
+export function minimumFillTime(options: MinimumFillTimeOptions): AsyncProvider {
   validate(options);
   const field = options.field ?? 'fs-timestamp';
   const now = options.now ?? Date.now;

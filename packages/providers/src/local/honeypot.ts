@@ -41,7 +41,7 @@ function validate(options: HoneypotOptions): void {
  * @example
  * // <input name="website" tabindex="-1" autocomplete="off" aria-hidden="true" style="position:absolute;left:-9999px">
  * const trap = honeypot({ field: 'website' });
- * await trap.check({ fields: { website: 'http://spam.example' } }, { signal }); // { score: 1, ... }
+ * trap.check({ fields: { website: 'http://spam.example' } }, { signal }); // { score: 1, ... }
  */
 export function honeypot(options: HoneypotOptions): Provider {
   validate(options);
@@ -52,7 +52,8 @@ export function honeypot(options: HoneypotOptions): Provider {
     facets: ['fields'],
     local: true,
     defaults: { weight: 1 },
-    async check(subject): Promise<ProviderResult> {
+    // Synchronous: a local answer needs no promise, and the engine then needs no timer.
+    check(subject): ProviderResult {
       const value = subject.fields?.[field];
       if (value === undefined) {
         const score = options.missingScore ?? 0;

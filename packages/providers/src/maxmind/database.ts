@@ -5,7 +5,7 @@
  * reader passes it instead.
  */
 import { ConfigurationError, ProviderResponseError, parseIp } from '@formsecurity/core';
-import type { Provider, ProviderResult } from '@formsecurity/core';
+import type { AsyncProvider, ProviderResult } from '@formsecurity/core';
 import { createGeolocationPolicy, geolocationPolicyIssues } from '../geolocation-policy.js';
 import type { GeolocationPolicyOptions } from '../geolocation-policy.js';
 import { parseMaxmindRecord, scoreMaxmindFacts } from './record.js';
@@ -32,7 +32,7 @@ export interface MaxmindDatabaseOptions extends GeolocationPolicyOptions {
 }
 
 /** A local MaxMind provider; `ready()` opens the database now, so a bad path shows at start-up. */
-export interface MaxmindDatabaseProvider extends Provider {
+export interface MaxmindDatabaseProvider extends AsyncProvider {
   ready(): Promise<void>;
 }
 

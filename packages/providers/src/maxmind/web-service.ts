@@ -3,7 +3,7 @@
  * over HTTPS with HTTP Basic auth, scored by the geolocation policy.
  */
 import { ConfigurationError, ProviderResponseError } from '@formsecurity/core';
-import type { Provider, ProviderDefaults, ProviderResult, UpstreamLimits } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult, UpstreamLimits } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { createGeolocationPolicy, geolocationPolicyIssues } from '../geolocation-policy.js';
 import type { GeolocationPolicyOptions } from '../geolocation-policy.js';
@@ -131,7 +131,7 @@ function queriesRemaining(body: unknown): UpstreamLimits | undefined {
  *   flagProxy: true,
  * });
  */
-export function maxmindWebService(options: MaxmindWebServiceOptions): Provider {
+export function maxmindWebService(options: MaxmindWebServiceOptions): AsyncProvider {
   validate(options);
   const base = resolveEndpoint(options.baseUrl ?? HOSTS[options.edition ?? 'geoip'], { option: `${OPTION}.baseUrl` });
   const service = options.service ?? 'country';

@@ -3,7 +3,7 @@
  * harmful a message's text is (harassment, hate, illicit, self-harm, sexual, violence, …).
  */
 import { ConfigurationError } from '@formsecurity/core';
-import type { Provider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpRequest } from '../http.js';
 import { keyValue, revealKey } from '../provider-options.js';
@@ -97,7 +97,7 @@ function ranked(result: ModerationResult, counted: ReadonlySet<string> | undefin
  * const provider = moderation({ apiKey: process.env.OPENAI_API_KEY!, categories: ['harassment', 'hate', 'illicit'] });
  * const result = await provider.check({ content: 'some text' }, { signal });
  */
-export function moderation(options: ModerationOptions): Provider {
+export function moderation(options: ModerationOptions): AsyncProvider {
   validate(options);
   const base = resolveEndpoint(options.baseUrl ?? DEFAULT_BASE_URL, {
     option: `${OPTION}.baseUrl`,

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '@formsecurity/core';
-import type { Provider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
+import type { AsyncProvider, ProviderDefaults, ProviderResult, Subject } from '@formsecurity/core';
 import { declareEndpoints, endpointUrl, resolveEndpoint } from '../endpoint.js';
 import { DEFAULT_MAX_BODY_BYTES, httpJson } from '../http.js';
 import { isEmptyLimits } from '../upstream-limits.js';
@@ -104,7 +104,7 @@ function buildQuery(subject: Subject, facets: readonly StopForumSpamFacet[]): { 
  * const provider = stopForumSpam({ baseUrl: fake.url });
  * const result = await provider.check({ ip: '203.0.113.7' }, { signal: AbortSignal.timeout(100) });
  */
-export function stopForumSpam(options: StopForumSpamOptions = {}): Provider {
+export function stopForumSpam(options: StopForumSpamOptions = {}): AsyncProvider {
   validate(options);
   const base = resolveEndpoint(options.baseUrl ?? DEFAULT_BASE_URL, {
     option: `${OPTION}.baseUrl`,
