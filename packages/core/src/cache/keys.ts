@@ -25,8 +25,8 @@ const oneShot: typeof hash | undefined = typeof hash === 'function' ? hash : und
 
 /**
  * A prepared HMAC-SHA256 key (RFC 2104), computed as two one-shot SHA-256 digests over
- * pre-padded key blocks: the same MAC as `createHmac`, at about a third of its cost,
- * which matters because every cache lookup needs one. Holding it instead of the secret
+ * pre-padded key blocks: the same MAC as `createHmac`, at about a third of its cost
+ * (a warm lookup needs none: see digest-index.ts). Holding it instead of the secret
  * keeps the secret out of every object we expose.
  */
 export class KeySecret {

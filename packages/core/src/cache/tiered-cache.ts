@@ -17,7 +17,8 @@ import {
 } from './coordinator.js';
 import { CACHE_SCHEMA_VERSION, fromEnvelope, toEnvelope, type CacheEntry, type StoredEntry } from './entry.js';
 import { CacheEventEmitter, reasonOf, type CacheEventName, type CacheListener } from './events.js';
-import { checkName, prepareSecret, type KeySecret } from './keys.js';
+import { DigestIndex } from './digest-index.js';
+import { checkName, prepareSecret, subjectDigest, type KeySecret } from './keys.js';
 import { DEFAULT_L1_MAX_BYTES, DEFAULT_L1_MAX_ENTRIES, L1Tier } from './l1.js';
 import { createBackend, type L2Backend, type L2Option, type RedisL2Options } from './l2-backends.js';
 import {
@@ -60,6 +61,8 @@ class TieredCacheImpl implements TieredCache, CacheCore {
   readonly now: () => number;
   readonly counters = new CacheCounters();
   readonly #secret: KeySecret;
+  readonly #digests: DigestIndex;
+  readonly #maxKeys: number;
   readonly #namespace: string;
   readonly #schemaVersion: number;
   readonly #defaults: CachePolicyOptions;
@@ -89,6 +92,9 @@ class TieredCacheImpl implements TieredCache, CacheCore {
     this.#defaults = options.defaults ?? {};
     resolveCachePolicy(this.#defaults, {}, 'cache.defaults');
     this.now = options.now ?? Date.now;
+    const secret = this.#secret;
+    this.#maxKeys = options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES;
+    this.#digests = new DigestIndex(this.#maxKeys, (facet, value) => subjectDigest(secret, facet, value));
     this.#l1 = new L1Tier({
       maxEntries: options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES,
       maxBytes: options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES,
@@ -147,7 +153,7 @@ class TieredCacheImpl implements TieredCache, CacheCore {
     if (issues.length > 0) throw new ConfigurationError(issues);
     const policy = resolveCachePolicy<T>(options, this.#defaults, `cache.providers.${options.name}`);
     this.#scopes.add(`${options.name}:${version}`);
-    return new ProviderCacheImpl<T>(this, this.#secret, options.name, version, options.facet ?? 'ip', policy);
+    return new ProviderCacheImpl<T>(this, this.#digests, this.#maxKeys, options.name, version, options.facet ?? 'ip', policy);
   }
 
   // ---- lookups ------------------------------------------------------------------------
