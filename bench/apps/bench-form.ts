@@ -22,6 +22,8 @@ export interface ServerStats {
   /** Upstream calls the cache made (its own count). */
   readonly cacheFetches: number;
   readonly l1Hits: number;
+  /** CPU time the server process has used so far (user + system), in microseconds. */
+  readonly cpuMicros: number;
 }
 
 /** What the server announces once it is warm. */
