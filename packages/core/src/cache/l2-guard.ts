@@ -83,7 +83,11 @@ export class L2Guard {
    * open breaker all come back as `L2_UNAVAILABLE`.
    */
   async run<T>(operation: string, call: () => Promise<T>, timeoutMs = this.#options.timeoutMs): Promise<T | L2Unavailable> {
-    if (!this.allows()) {
+    // Lock steps still run while L2 is open only for being slow: they come just before an
+    // upstream call that takes far longer, and skipping them sends every instance that
+    // misses the same new subject upstream on its own. A Redis that errors stops them too.
+    const despiteOpen = LOCK_STEPS.has(operation) && this.#openForSlowness();
+    if (!despiteOpen && !this.allows()) {
       this.counters.skipped++;
       return L2_UNAVAILABLE;
     }
@@ -97,13 +101,15 @@ export class L2Guard {
         timer.unref?.();
       });
       const result = await Promise.race([pending, deadline]);
-      this.markUp();
+      // A lock step that got through an open guard says nothing about reads: the probe decides.
+      if (!despiteOpen) this.markUp();
       return result;
     } catch (error) {
       // A slow lock step on a busy host says little about L2's health, and opening the
       // guard for it would send every miss upstream alone; real errors still count.
-      const slowLockStep = isTimeoutError(error) && LOCK_STEPS.has(operation) && this.#state.kind === 'closed';
-      if (!slowLockStep) this.recordFailure(operation, error);
+      const slowLockStep = isTimeoutError(error) && LOCK_STEPS.has(operation) && this.#state.kind !== 'half-open';
+      if (despiteOpen && !slowLockStep) this.markDown(reasonOf(error));
+      else if (!slowLockStep) this.recordFailure(operation, error);
       return L2_UNAVAILABLE;
     } finally {
       clearTimeout(timer);
@@ -114,6 +120,11 @@ export class L2Guard {
    * A cheap operation (a PING) run in the background while the breaker is open, so L2
    * comes back — and the health flag says so — even when no lookup needs it.
    */
+  #openForSlowness(): boolean {
+    const state = this.#state;
+    return state.kind === 'open' && state.reason === 'timeout';
+  }
+
   setProbe(probe: () => Promise<unknown>): void {
     this.#probe = probe;
     if (this.#state.kind === 'open') this.#probeAfter(this.#options.openMs);

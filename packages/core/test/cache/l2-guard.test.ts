@@ -110,6 +110,24 @@ describe('L2 guard and the single-flight lock', () => {
     expect(events).toEqual(['up', 'down:timeout']);
   });
 
+  it('lock steps still run while L2 is open for slowness, and stop once it errors', async () => {
+    const { guard, events } = setup();
+    guard.markUp();
+    for (let i = 0; i < 3; i++) await guard.run('get', hanging);
+    expect(events).toEqual(['up', 'down:timeout']);
+    expect(await guard.run('get', working)).toBe(L2_UNAVAILABLE);
+    expect(await guard.run('lock', working)).toBe('value');
+    expect(await guard.run('publish', hanging)).toBe(L2_UNAVAILABLE);
+    // Neither the lock step that worked nor the slow one changed what reads see.
+    expect(guard.up).toBe(false);
+    expect(await guard.run('get', working)).toBe(L2_UNAVAILABLE);
+    expect(await guard.run('lock', failing)).toBe(L2_UNAVAILABLE);
+    const skipped = guard.counters.skipped;
+    expect(await guard.run('lock', working)).toBe(L2_UNAVAILABLE);
+    expect(guard.counters.skipped).toBe(skipped + 1);
+    expect(events).toEqual(['up', 'down:timeout']);
+  });
+
   it('a lock step that fails outright still counts', async () => {
     const { guard } = setup();
     guard.markUp();
