@@ -88,6 +88,7 @@ export class CircuitBreaker {
   private probeFailures = 0;
   private lastProbeAt = 0;
   private rejection: CircuitOpenError | undefined;
+  private openRejection: Promise<never> | undefined;
 
   private readonly strategy: BreakerStrategy;
   private readonly strategyUsesClock: boolean;
@@ -213,9 +214,22 @@ export class CircuitBreaker {
    */
   execute<T>(fn: () => PromiseLike<T> | T): Promise<T> {
     const permit = this.tryAcquire();
-    // Not an async function: throwing inside one costs about twice a plain Promise.reject.
-    if (permit === false) return Promise.reject(this.openError());
+    if (permit === false) return this.rejectionWhileOpen();
     return this.run(fn, permit);
+  }
+
+  /**
+   * The one rejected promise every fast-fail hands out. A promise rejected afresh per call
+   * costs about 1.5 µs of Node's rejection tracking (made, then handled); this one was
+   * made and handled once. Consequence: ignoring what `execute` returns while the
+   * breaker is open raises no `unhandledRejection`.
+   */
+  private rejectionWhileOpen(): Promise<never> {
+    if (this.openRejection === undefined) {
+      this.openRejection = Promise.reject(this.openError());
+      this.openRejection.catch(() => undefined);
+    }
+    return this.openRejection;
   }
 
   private async run<T>(fn: () => PromiseLike<T> | T, permit: Permit): Promise<T> {

@@ -494,6 +494,11 @@ describe('circuitBreaker: execute', () => {
     const second = await breaker.execute(() => 1).catch((error: unknown) => error);
     expect(first).toBe(second); // one shared CircuitOpenError: no stack capture per rejection
     expect(first).toBe(breaker.openError());
+    // And one shared rejected promise, handled once: no rejection tracking per fast-fail.
+    expect(breaker.execute(() => 1)).toBe(breaker.execute(() => 2));
+    let called = false;
+    await breaker.execute(() => (called = true)).catch(() => undefined);
+    expect(called).toBe(false);
   });
 
   it('times the call with its clock for the slow-call rule', async () => {
