@@ -5,7 +5,6 @@
  */
 import { ConfigurationError, parseIp } from '@formsecurity/core';
 import type { Provider } from '@formsecurity/core';
-import { warmUpHttp } from './http.js';
 
 /** Where the endpoint came from, so a configuration error can name the option. */
 export interface EndpointRules {
@@ -65,8 +64,6 @@ export function resolveEndpoint(baseUrl: string, rules: EndpointRules): URL {
     issues.push(`${rules.option}: must not contain a query or fragment`);
   }
   if (issues.length > 0) throw new ConfigurationError(issues);
-  // Every HTTP provider resolves its endpoint when configured: load the HTTP client now.
-  warmUpHttp();
   return url;
 }
 

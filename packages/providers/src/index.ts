@@ -24,7 +24,7 @@ export {
   isJsonContentType,
   parseJsonBody,
 } from './http.js';
-export type { HttpAnswer, HttpCall, JsonAnswer } from './http.js';
+export type { HttpAnswer, HttpCall, JsonAnswer, ResponseHeaders } from './http.js';
 export { declareEndpoints, endpointUrl, isLoopbackHost, resolveEndpoint } from './endpoint.js';
 export type { KeyInput } from './provider-options.js';
 export type { EndpointRules } from './endpoint.js';

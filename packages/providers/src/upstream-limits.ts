@@ -4,6 +4,7 @@
  * upstream starts refusing.
  */
 import type { UpstreamLimits } from '@formsecurity/core';
+import type { ResponseHeaders } from './http.js';
 
 // A reset header above this is an epoch timestamp rather than a delay: 1e9 s is 2001,
 // far beyond any window length a service would send as "seconds until reset".
@@ -60,7 +61,7 @@ export function parseRateLimitReset(value: string | null, nowMs: number): number
  * const limits = readUpstreamLimits(response.headers, Date.now());
  * if (limits.remaining === 0) pauseUntil(limits.resetAtMs);
  */
-export function readUpstreamLimits(headers: Headers, nowMs: number): UpstreamLimits {
+export function readUpstreamLimits(headers: ResponseHeaders, nowMs: number): UpstreamLimits {
   const remainingValue = parseNonNegativeNumber(headers.get('x-ratelimit-remaining'));
   const remaining = remainingValue === undefined ? undefined : Math.floor(remainingValue);
   const resetAtMs = parseRateLimitReset(headers.get('x-ratelimit-reset'), nowMs);

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { isConfigurationError, isProviderResponseError } from '@formsecurity/core';
 import type { ProviderResponseError } from '@formsecurity/core';
 import { jsonAnswer, startFakeHttpServer } from '@formsecurity/testing';
@@ -246,5 +247,214 @@ describe('httpRequest and httpJson against a loopback server', () => {
       slowBody.closeAllConnections();
       await new Promise((resolve) => slowBody.close(resolve));
     }
+  });
+});
+
+/** A bare loopback server that counts the connections it accepts and sees closed. */
+interface Loopback {
+  readonly url: URL;
+  readonly connections: number;
+  readonly requests: readonly { readonly headers: IncomingMessage['headers']; readonly body: string }[];
+  /** Resolves when the `n`-th accepted socket (1-based) has closed. */
+  socketClosed(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function loopback(handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<Loopback> {
+  const sockets: Socket[] = [];
+  const closed: Promise<void>[] = [];
+  const requests: { headers: IncomingMessage['headers']; body: string }[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      requests.push({ headers: request.headers, body });
+      handle(request, response);
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.push(socket);
+    closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+    get connections() {
+      return sockets.length;
+    },
+    requests,
+    socketClosed: (n) => closed[n - 1] ?? Promise.reject(new Error(`no connection ${n}`)),
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('the node:http client', () => {
+  let server: Loopback | undefined;
+
+  async function serve(handle: (request: IncomingMessage, response: ServerResponse) => void): Promise<Loopback> {
+    server = await loopback(handle);
+    return server;
+  }
+
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('reuses one keep-alive socket for sequential calls', async () => {
+    const loop = await serve((_request, response) => response.end('ok'));
+    const first = await httpRequest({ provider: 'svc', url: loop.url, signal: never() });
+    const second = await httpRequest({ provider: 'svc', url: loop.url, signal: never() });
+    expect([first.text, second.text]).toEqual(['ok', 'ok']);
+    expect(loop.requests.length).toBe(2);
+    expect(loop.connections).toBe(1);
+  });
+
+  it('sends a form with its content type and length, and fetch\'s default headers', async () => {
+    const loop = await serve((_request, response) => response.end('ok'));
+    const body = new URLSearchParams({ ip: '203.0.113.7', comment: 'spam & ham ✓' });
+    await httpRequest({ provider: 'svc', url: loop.url, method: 'POST', body, headers: { Key: 'k' }, signal: never() });
+    const sent = loop.requests[0];
+    expect(sent?.body).toBe(body.toString());
+    expect(sent?.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=UTF-8');
+    expect(sent?.headers['content-length']).toBe(String(Buffer.byteLength(body.toString())));
+    expect(sent?.headers['key']).toBe('k');
+    expect(sent?.headers['accept']).toBe('*/*');
+    expect(sent?.headers['user-agent']).toBe('node');
+    expect(sent?.headers['accept-encoding']).toBeUndefined();
+  });
+
+  it('keeps a content type and accept the caller set, whatever their case', async () => {
+    const loop = await serve((_request, response) => response.end('ok'));
+    await httpRequest({
+      provider: 'svc',
+      url: loop.url,
+      method: 'POST',
+      body: new URLSearchParams({ a: '1' }),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8', Accept: 'application/json' },
+      signal: never(),
+    });
+    await httpRequest({ provider: 'svc', url: loop.url, method: 'POST', body: '{"é":1}', headers: { 'content-type': 'application/json' }, signal: never() });
+    const [form, json] = loop.requests;
+    expect(form?.headers['content-type']).toBe('application/x-www-form-urlencoded; charset=utf-8');
+    expect(form?.headers['accept']).toBe('application/json');
+    expect(json?.body).toBe('{"é":1}');
+    expect(json?.headers['content-length']).toBe('8'); // é is two bytes
+  });
+
+  it('returns a 302 as an answer instead of following it', async () => {
+    const loop = await serve((_request, response) => {
+      response.writeHead(302, { location: '/elsewhere' });
+      response.end();
+    });
+    const answer = await httpRequest({ provider: 'svc', url: loop.url, signal: never() });
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get('location')).toBe('/elsewhere');
+    expect(loop.requests.length).toBe(1);
+  });
+
+  it('reads headers case-insensitively and joins repeated ones', async () => {
+    const loop = await serve((_request, response) => {
+      response.setHeader('X-RateLimit-Remaining', '4');
+      response.setHeader('X-Multi', ['a', 'b']);
+      response.setHeader('Set-Cookie', ['one=1', 'two=2']);
+      response.end('ok');
+    });
+    const { headers, upstream } = await httpRequest({ provider: 'svc', url: loop.url, signal: never() });
+    expect(headers.get('x-ratelimit-remaining')).toBe('4');
+    expect(headers.get('X-RATELIMIT-REMAINING')).toBe('4');
+    expect(headers.get('x-multi')).toBe('a, b');
+    expect(headers.get('set-cookie')).toBe('one=1, two=2');
+    expect(headers.get('x-absent')).toBeNull();
+    expect(upstream.remaining).toBe(4);
+  });
+
+  it('decodes UTF-8 split across chunks', async () => {
+    const bytes = Buffer.from('{"name":"Zoë ✓"}');
+    const loop = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      // Cut inside the two-byte ë and the three-byte ✓.
+      response.write(bytes.subarray(0, 12));
+      response.write(bytes.subarray(12, 15));
+      response.end(bytes.subarray(15));
+    });
+    expect((await httpJson({ provider: 'svc', url: loop.url, signal: never() })).body).toEqual({ name: 'Zoë ✓' });
+  });
+
+  it('classifies a reset connection as network with its code only', async () => {
+    const loop = await serve((request) => request.socket.destroy());
+    const error = await providerError(httpRequest({ provider: 'svc', url: new URL(`${loop.url.href}?key=hunter2`), signal: never() }));
+    expect(error.kind).toBe('network');
+    expect(error.message).toBe('svc: could not complete the request (ECONNRESET)');
+  });
+
+  it('classifies an answer cut off mid-body as network', async () => {
+    const loop = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': '100' });
+      response.write('{"partial":', () => setTimeout(() => response.socket?.destroy(), 10));
+    });
+    const error = await providerError(httpRequest({ provider: 'svc', url: loop.url, signal: never() }));
+    expect(error.kind).toBe('network');
+    expect(error.message).toMatch(/^svc: connection closed before the answer was complete( \([A-Z_]+\))?$/);
+  });
+
+  it('refuses a declared oversize body before reading it and closes the socket', async () => {
+    const loop = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': '2048' });
+      response.end('x'.repeat(2048));
+    });
+    const error = await providerError(httpRequest({ provider: 'svc', url: loop.url, signal: never(), maxBodyBytes: 1024 }));
+    expect([error.kind, error.message]).toEqual(['malformed', 'svc: answer larger than 1024 bytes']);
+    await loop.socketClosed(1);
+  });
+
+  it('refuses a streamed oversize body once past the cap and closes the socket', async () => {
+    const loop = await serve((_request, response) => {
+      response.writeHead(200);
+      response.write('y'.repeat(600));
+      response.write('y'.repeat(600));
+      // Never ended: only the client closing the socket finishes this exchange.
+    });
+    const error = await providerError(httpRequest({ provider: 'svc', url: loop.url, signal: never(), maxBodyBytes: 1024 }));
+    expect([error.kind, error.message]).toEqual(['malformed', 'svc: answer larger than 1024 bytes']);
+    await loop.socketClosed(1);
+  });
+
+  it('rejects with the reason and closes the socket when aborted mid-body', async () => {
+    let partialSent: () => void = () => undefined;
+    const sent = new Promise<void>((resolve) => (partialSent = resolve));
+    const loop = await serve((_request, response) => {
+      response.writeHead(200, { 'content-length': '100' });
+      response.write('{"partial": ', () => partialSent());
+    });
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    const pending = rejection(httpRequest({ provider: 'svc', url: loop.url, signal: controller.signal }));
+    await sent;
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    await loop.socketClosed(1);
+  });
+
+  it('rejects with the reason and closes the socket when aborted before the answer', async () => {
+    const loop = await serve(() => undefined);
+    const controller = new AbortController();
+    const pending = rejection(httpRequest({ provider: 'svc', url: loop.url, signal: controller.signal }));
+    await expect.poll(() => loop.requests.length).toBe(1);
+    controller.abort();
+    const error = await pending;
+    expect(error).toBe(controller.signal.reason);
+    expect((error as DOMException).name).toBe('AbortError');
+    await loop.socketClosed(1);
+  });
+
+  it('refuses a URL that is neither http nor https without calling out', async () => {
+    const error = await providerError(httpRequest({ provider: 'svc', url: new URL('ftp://127.0.0.1/'), signal: never() }));
+    expect(error.kind).toBe('network');
+    expect(error.message).not.toContain('127.0.0.1');
   });
 });

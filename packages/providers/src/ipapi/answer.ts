@@ -4,6 +4,7 @@
  */
 import { ProviderResponseError } from '@formsecurity/core';
 import type { UpstreamLimits } from '@formsecurity/core';
+import type { ResponseHeaders } from '../http.js';
 import { definedFields, isJsonObject, jsonFields } from '../json-fields.js';
 
 /** The fields the provider asks for: enough for the policy, nothing finer than the ISP (no coordinates, no echo of the address). */
@@ -83,7 +84,7 @@ function wholeNumber(value: string | null): number | undefined {
  * readIpApiLimits(new Headers({ 'x-rl': '0', 'x-ttl': '42' }), 0);
  * // { remaining: 0, resetAtMs: 42000, retryAfterMs: 42000 }
  */
-export function readIpApiLimits(headers: Headers, nowMs: number): UpstreamLimits {
+export function readIpApiLimits(headers: ResponseHeaders, nowMs: number): UpstreamLimits {
   const remaining = wholeNumber(headers.get('x-rl'));
   const ttlSeconds = wholeNumber(headers.get('x-ttl'));
   const ttlMs = ttlSeconds === undefined ? undefined : ttlSeconds * 1000;

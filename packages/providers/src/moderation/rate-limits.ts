@@ -4,6 +4,7 @@
  * Compatible servers may leave any of them out.
  */
 import type { UpstreamLimits } from '@formsecurity/core';
+import type { ResponseHeaders } from '../http.js';
 import { parseRetryAfter } from '../upstream-limits.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
@@ -35,7 +36,7 @@ export function parseResetDuration(value: string | null): number | undefined {
  * @example
  * readModerationLimits(headers, Date.now(), false); // { remaining: 499, resetAtMs: now + 120 }
  */
-export function readModerationLimits(headers: Headers, nowMs: number, rateLimited: boolean): UpstreamLimits {
+export function readModerationLimits(headers: ResponseHeaders, nowMs: number, rateLimited: boolean): UpstreamLimits {
   const remainingText = headers.get('x-ratelimit-remaining-requests')?.trim();
   const remaining = remainingText !== undefined && /^\d{1,12}$/.test(remainingText) ? Number(remainingText) : undefined;
   const resetMs = parseResetDuration(headers.get('x-ratelimit-reset-requests'));
