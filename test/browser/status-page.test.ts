@@ -43,7 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  // A set-up that failed early leaves no server: waiting for its close would hang.
+  if (server !== undefined) await new Promise((resolve) => server?.close(resolve));
   await demo?.close();
 });
 
