@@ -116,15 +116,16 @@ export class L2Guard {
     }
   }
 
-  /**
-   * A cheap operation (a PING) run in the background while the breaker is open, so L2
-   * comes back — and the health flag says so — even when no lookup needs it.
-   */
+  /** Open because operations were slow, not because Redis refused or failed them. */
   #openForSlowness(): boolean {
     const state = this.#state;
     return state.kind === 'open' && state.reason === 'timeout';
   }
 
+  /**
+   * A cheap operation (a PING) run in the background while the breaker is open, so L2
+   * comes back — and the health flag says so — even when no lookup needs it.
+   */
   setProbe(probe: () => Promise<unknown>): void {
     this.#probe = probe;
     if (this.#state.kind === 'open') this.#probeAfter(this.#options.openMs);

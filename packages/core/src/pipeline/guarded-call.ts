@@ -42,14 +42,10 @@ class ForwardingContext implements CheckContext {
   }
 }
 
-function checkContext(request: CallRequest): CheckContext {
-  return new ForwardingContext(request);
-}
-
 /** Calls `check`, turning a synchronous throw into a rejection. */
 function invoke(provider: Provider, subject: Subject, request: CallRequest): Promise<unknown> {
   try {
-    return Promise.resolve(provider.check(subject, checkContext(request)));
+    return Promise.resolve(provider.check(subject, new ForwardingContext(request)));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -121,7 +117,7 @@ async function unguarded(provider: Provider, request: CallRequest): Promise<Prov
  * promise, timer or AbortController on it; a promise is validated when it settles.
  */
 export function localCall(provider: Provider, request: CallRequest): ProviderResult | Promise<ProviderResult> {
-  const raw: unknown = provider.check(request.subject, checkContext(request));
+  const raw: unknown = provider.check(request.subject, new ForwardingContext(request));
   if (isThenable(raw)) return Promise.resolve(raw).then((value) => scrubSubject(validateResult(provider.name, value), request.subject));
   return scrubSubject(validateResult(provider.name, raw), request.subject);
 }

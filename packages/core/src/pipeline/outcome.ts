@@ -112,7 +112,7 @@ function scrubValue(value: unknown, needles: readonly string[], depth: number): 
 export function scrubSubject(result: ProviderResult, subject: Subject): ProviderResult {
   if (result.data === undefined && (result.reasons === undefined || result.reasons.length === 0)) return result;
   const needles = [subject.ip, subject.email].filter((v): v is string => v !== undefined && v.length >= 3).map((v) => v.toLowerCase());
-  if (needles.length === 0 || (result.data === undefined && (result.reasons ?? []).length === 0)) return result;
+  if (needles.length === 0) return result;
   return {
     ...result,
     reasons: (result.reasons ?? []).map((r) => scrubValue(r, needles, 0) as string),
