@@ -1,5 +1,5 @@
-import type { Decision, ResolvedPolicy, RoutePolicy, Subject, Verdict } from './contracts.js';
-import { createFormSecurity } from './engine/create.js';
+import type { Decision, ResolvedPolicy, RoutePolicy, Subject, SubjectFacet, Verdict } from './contracts.js';
+import { createFormSecurity, engineInternals } from './engine/create.js';
 import type { FormSecurity, FormSecurityConfig } from './engine/create.js';
 import { createSubjectExtractor } from './subject/extract.js';
 import type { RequestView, SubjectOptions } from './subject/extract.js';
@@ -73,6 +73,21 @@ const MISSING_BODY =
   'request body not parsed: mount FormSecurity after the body parser to check e-mail and content';
 
 /**
+ * What of a request the engine's providers look at: undefined (everything) when one of
+ * them does not say, or when the engine is not one `createFormSecurity` built.
+ */
+function facetsOf(engine: FormSecurity): readonly SubjectFacet[] | undefined {
+  const providers = engineInternals(engine)?.providers;
+  if (providers === undefined) return undefined;
+  const facets = new Set<SubjectFacet>();
+  for (const provider of providers) {
+    if (provider.facets === undefined) return undefined;
+    for (const facet of provider.facets) facets.add(facet);
+  }
+  return [...facets];
+}
+
+/**
  * Builds the shared request gate; throws ConfigurationError at set-up for wrong options.
  *
  * @example
@@ -81,7 +96,10 @@ const MISSING_BODY =
  */
 export function createGate(options: GateOptions = {}): Gate {
   const engine = options.engine ?? createFormSecurity(options.config);
-  const extract = createSubjectExtractor(options.subject);
+  // Only what some provider looks at is read from the request: less work, and no part of
+  // a form is copied that nothing checks.
+  const facets = facetsOf(engine);
+  const extract = createSubjectExtractor({ ...(facets === undefined ? {} : { facets }), ...options.subject });
   const methods = new Set((options.methods ?? DEFAULT_METHODS).map((m) => m.toUpperCase()));
 
   const build = (route: RoutePolicy): Gate => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   CidrSet,
   createClientIpResolver,
+  createFormSecurity,
+  createGate,
   createSubjectExtractor,
   isConfigurationError,
   normalizeEmail,
@@ -186,6 +188,19 @@ describe('subject extraction', () => {
     expect(subject).toMatchObject({ email: 'a@b.co', content: 'abcde' });
   });
 
+  it('reads only the facets it is asked for, and checks their names', () => {
+    const ipAndContent = createSubjectExtractor({ trustProxy: ['loopback'], facets: ['ip', 'content'] });
+    const request = {
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '203.0.113.7', 'user-agent': 'Mozilla/5.0' },
+      body: { email: 'not-an-address', name: 'ann', message: 'hello', website: 'x' },
+    };
+    // The malformed e-mail is not even looked at, so it raises no issue either.
+    expect(ipAndContent(request)).toEqual({ ip: '203.0.113.7', content: 'hello' });
+    expect(createSubjectExtractor({ facets: [] })(request)).toEqual({});
+    expect(() => createSubjectExtractor({ facets: ['ip', 'phone'] as never })).toThrow(/facets: expected an array of/);
+  });
+
   it('ignores prototype-polluting keys', () => {
     const body = JSON.parse('{"__proto__": "x", "constructor": "y", "ok": "z"}') as unknown;
     const subject = extract({ remoteAddress: '203.0.113.1', headers: {}, body });
@@ -216,5 +231,35 @@ describe('subject extraction', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the gate reads what its providers look at', () => {
+  it('leaves out of the subject every facet no provider names, and reads all when one names none', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const recorder = (name: string, facets?: readonly ('ip' | 'email' | 'content')[]) => ({
+      name,
+      local: true,
+      ...(facets === undefined ? {} : { facets }),
+      check: (subject: object) => {
+        seen.push({ ...subject });
+        return { score: 0 };
+      },
+    });
+    const request = {
+      remoteAddress: '203.0.113.7',
+      headers: { 'user-agent': 'Mozilla/5.0', 'content-type': 'application/x-www-form-urlencoded' },
+      body: { email: 'ann@example.org', name: 'ann', message: 'hello', website: '' },
+    };
+    const narrow = createGate({ engine: createFormSecurity({ providers: [recorder('ip-only', ['ip']), recorder('text', ['content'])] }) });
+    await narrow.check(request);
+    expect(seen).toEqual([
+      { ip: '203.0.113.7', content: 'hello' },
+      { ip: '203.0.113.7', content: 'hello' },
+    ]);
+    seen.length = 0;
+    const wide = createGate({ engine: createFormSecurity({ providers: [recorder('ip-only', ['ip']), recorder('everything')] }) });
+    await wide.check(request);
+    expect(Object.keys(seen[0] ?? {}).sort()).toEqual(['content', 'email', 'fields', 'ip', 'userAgent', 'username']);
   });
 });

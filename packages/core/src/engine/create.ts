@@ -1,4 +1,4 @@
-import type { Provider, ReportKind, ResolvedPolicy, RoutePolicy, Signal, Subject, Verdict } from '../contracts.js';
+import type { Provider, ReportKind, ResolvedPolicy, RoutePolicy, Signal, Subject, SubjectFacet, Verdict } from '../contracts.js';
 import type { PurgeReport, PurgeScope, TieredCache } from '../cache/index.js';
 import type { PrivacyOptions } from '../config/privacy.js';
 import { prepareConfig } from '../config/validate.js';
@@ -23,7 +23,13 @@ import { resolvePolicy } from './policy.js';
 
 /** What observers (health, metrics, status page) read of an engine; not a stable API. */
 export interface EngineInternals {
-  readonly providers: readonly { readonly name: string; readonly local: boolean; readonly weight: number }[];
+  readonly providers: readonly {
+    readonly name: string;
+    readonly local: boolean;
+    readonly weight: number;
+    /** What of a subject the provider looks at (undefined: all of it). */
+    readonly facets: readonly SubjectFacet[] | undefined;
+  }[];
   readonly breakers: ReadonlyMap<string, CircuitBreaker>;
   readonly quotas: ReadonlyMap<string, Quota>;
   readonly cache: TieredCache | undefined;
@@ -152,6 +158,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
       name: provider.name,
       local: provider.local === true,
       weight: weights.get(provider.name) ?? 1,
+      facets: provider.facets,
     })),
     breakers: dependencies.breakers,
     quotas: dependencies.quotas,

@@ -1,4 +1,4 @@
-import type { Subject } from '../contracts.js';
+import type { Subject, SubjectFacet } from '../contracts.js';
 import { ConfigurationError } from '../errors.js';
 import { normalizeEmail } from './email.js';
 import { createClientIpResolver } from './proxy.js';
@@ -37,6 +37,12 @@ export interface SubjectOptions {
    * run to 2,048 characters and must survive a large form).
    */
   readonly keepFields?: readonly string[];
+  /**
+   * Only these facets are read from the request (default: all). The adapters pass the
+   * facets their engine's providers look at, so no other part of a form is copied,
+   * kept or checked.
+   */
+  readonly facets?: readonly SubjectFacet[];
 }
 
 const DEFAULT_FIELDS = {
@@ -116,6 +122,15 @@ function stringFields(body: unknown, bounds: FieldBounds): Record<string, string
   return kept + counted === 0 ? undefined : fields;
 }
 
+const FACETS: readonly SubjectFacet[] = ['ip', 'email', 'username', 'content', 'userAgent', 'fields'];
+
+function facetSet(value: unknown, issues: string[]): ReadonlySet<SubjectFacet> | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value) && value.every((v) => FACETS.includes(v as SubjectFacet))) return new Set(value as SubjectFacet[]);
+  issues.push(`facets: expected an array of ${FACETS.join(' | ')}, got ${JSON.stringify(value)}`);
+  return undefined;
+}
+
 function firstField(body: unknown, names: readonly string[]): unknown {
   if (typeof body !== 'object' || body === null) return undefined;
   for (const name of names) {
@@ -150,21 +165,25 @@ export function createSubjectExtractor(options: SubjectOptions = {}): SubjectExt
   } catch (error) {
     issues.push(...(error instanceof ConfigurationError ? error.issues : ['trustProxy: could not be read']));
   }
+  const wanted = facetSet(options.facets, issues);
   if (issues.length > 0 || resolveIp === undefined) throw new ConfigurationError(issues);
   const clientIp = resolveIp;
   const forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
+  const want = (facet: SubjectFacet): boolean => wanted === undefined || wanted.has(facet);
 
   return (request) => {
     const found: { -readonly [K in keyof Subject]: Subject[K] } = {};
     const problems: string[] = [];
     const headers = request.headers ?? {};
 
-    const ip = clientIp(request.remoteAddress, header(headers, forwardedHeader));
-    if (ip.ip !== undefined) found.ip = ip.ip;
-    if (ip.issue !== undefined) problems.push(ip.issue);
+    if (want('ip')) {
+      const ip = clientIp(request.remoteAddress, header(headers, forwardedHeader));
+      if (ip.ip !== undefined) found.ip = ip.ip;
+      if (ip.issue !== undefined) problems.push(ip.issue);
+    }
 
     const body = request.body;
-    const email = firstField(body, emailFields);
+    const email = want('email') ? firstField(body, emailFields) : undefined;
     if (typeof email === 'string' && email.trim() !== '') {
       const normalized = normalizeEmail(email);
       if (normalized === undefined) problems.push('email: not a valid address, left out');
@@ -173,18 +192,18 @@ export function createSubjectExtractor(options: SubjectOptions = {}): SubjectExt
       problems.push('email: not a string, left out');
     }
 
-    const username = firstField(body, usernameFields);
+    const username = want('username') ? firstField(body, usernameFields) : undefined;
     if (typeof username === 'string' && username.trim() !== '') {
       found.username = username.trim().slice(0, MAX_USERNAME_LENGTH);
     }
 
-    const content = firstField(body, contentFields);
+    const content = want('content') ? firstField(body, contentFields) : undefined;
     if (typeof content === 'string' && content.trim() !== '') found.content = content.slice(0, maxContent);
 
-    const userAgent = header(headers, 'user-agent');
+    const userAgent = want('userAgent') ? header(headers, 'user-agent') : undefined;
     if (userAgent !== undefined && userAgent !== '') found.userAgent = userAgent.slice(0, MAX_USER_AGENT_LENGTH);
 
-    const fields = stringFields(body, { maxFields, maxLength: maxFieldLength, keep: keepFields });
+    const fields = want('fields') ? stringFields(body, { maxFields, maxLength: maxFieldLength, keep: keepFields }) : undefined;
     if (fields !== undefined) found.fields = fields;
     if (problems.length > 0) found.issues = problems;
     return found;
