@@ -39,6 +39,11 @@ export interface Gate {
   applies(method: string | undefined): boolean;
   /** Extracts, evaluates and decides; never rejects. */
   check(request: RequestView): Promise<GateResult>;
+  /**
+   * `check` without the promise when the verdict needed no waiting (every answer cached
+   * or local), so an adapter can call the next handler in the same turn.
+   */
+  checkNow(request: RequestView): GateResult | Promise<GateResult>;
   /** The same engine and extractor with other route options (validated now). */
   route(options: RoutePolicy): Gate;
 }
@@ -102,18 +107,33 @@ export function createGate(options: GateOptions = {}): Gate {
   const extract = createSubjectExtractor({ ...(facets === undefined ? {} : { facets }), ...options.subject });
   const methods = new Set((options.methods ?? DEFAULT_METHODS).map((m) => m.toUpperCase()));
 
+  // Another implementation of FormSecurity has only the promise-returning `evaluate`.
+  const evaluate = engineInternals(engine)?.evaluateNow ?? ((subject: Subject, policy: RoutePolicy) => engine.evaluate(subject, policy));
+
   const build = (route: RoutePolicy): Gate => {
     const policy = engine.resolvePolicy(route);
+    const settle = (verdict: Verdict): GateResult => {
+      const denial = denialFor(verdict, policy);
+      return denial === undefined ? { verdict } : { verdict, denial };
+    };
+    const checkNow = (request: RequestView): GateResult | Promise<GateResult> => {
+      let subject: Subject = extract(request);
+      if (hasUnparsedBody(request)) subject = { ...subject, issues: [...(subject.issues ?? []), MISSING_BODY] };
+      const verdict = evaluate(subject, policy);
+      return verdict instanceof Promise ? verdict.then(settle) : settle(verdict);
+    };
     return {
       engine,
       policy,
       applies: (method) => method !== undefined && methods.has(method.toUpperCase()),
-      async check(request) {
-        let subject: Subject = extract(request);
-        if (hasUnparsedBody(request)) subject = { ...subject, issues: [...(subject.issues ?? []), MISSING_BODY] };
-        const verdict = await engine.evaluate(subject, policy);
-        const denial = denialFor(verdict, policy);
-        return denial === undefined ? { verdict } : { verdict, denial };
+      checkNow,
+      check(request) {
+        try {
+          const result = checkNow(request);
+          return result instanceof Promise ? result : Promise.resolve(result);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
       route: (more) => build({ ...route, ...pickPolicy(more) }),
     };

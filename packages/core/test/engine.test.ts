@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createFormSecurity, DECISIONS, isConfigurationError } from '../src/index.js';
-import type { Decision, Provider, ProviderResult, Subject } from '../src/index.js';
+import { createFormSecurity, createGate, DECISIONS, isConfigurationError } from '../src/index.js';
+import type { Decision, GateResult, Provider, ProviderResult, Subject } from '../src/index.js';
 
 const SUBJECT: Subject = { ip: '203.0.113.7', email: 'someone@example.org' };
 
@@ -153,6 +153,22 @@ describe('answers that need no waiting', () => {
     expect(warm.signals['local']).toMatchObject({ status: 'fresh', score: 0.5 });
     expect(warm.score).toBeCloseTo(1 - 0.8 * 0.5);
     await engine.close();
+  });
+
+  it('lets an adapter go on in the same turn when nothing had to wait, and only then', async () => {
+    let answer: ProviderResult | Promise<ProviderResult> = { score: 0.1 };
+    const local: Provider = { name: 'local', local: true, facets: ['ip'], check: () => answer };
+    const gate = createGate({ engine: createFormSecurity({ providers: [local] }) });
+    const request = { remoteAddress: '203.0.113.7', headers: {} };
+    const now = gate.checkNow(request);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect((now as GateResult).verdict.signals['local']).toMatchObject({ status: 'fresh', score: 0.1 });
+    answer = Promise.resolve({ score: 0.2 });
+    const later = gate.checkNow(request);
+    expect(later).toBeInstanceOf(Promise);
+    expect((await later).verdict.score).toBeCloseTo(0.2);
+    // check() is the same answer, always as a promise.
+    expect((await gate.check(request)).verdict.score).toBeCloseTo(0.2);
   });
 
   it('still holds a local provider that returns a promise to the deadline', async () => {

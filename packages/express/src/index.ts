@@ -8,6 +8,7 @@ import type {
   FormSecurity,
   Gate,
   GateOptions,
+  GateResult,
   RoutePolicy,
   StatusEndpointOptions,
   StatusRequest,
@@ -81,16 +82,17 @@ function statusHandlers(engine: FormSecurity) {
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
   const formSecurity = function formSecurity(req: Request, res: Response, next: NextFunction): void {
     if (!gate.applies(req.method)) return next();
+    const proceed = ({ verdict, denial }: GateResult): void => {
+      req.formSecurity = verdict;
+      if (denial === undefined) return next();
+      const answer = verdict.decision === 'challenge' ? onChallenge : onBlock;
+      answer(req, res, next, denial);
+    };
+    // A verdict that needed no waiting goes on in this turn; Express catches a throw here.
+    const result = gate.checkNow({ remoteAddress: req.socket.remoteAddress, headers: req.headers, body: req.body });
+    if (!(result instanceof Promise)) return proceed(result);
     // Express 4 does not catch rejected promises, so failures are handed to next() explicitly.
-    gate
-      .check({ remoteAddress: req.socket.remoteAddress, headers: req.headers, body: req.body })
-      .then(({ verdict, denial }) => {
-        req.formSecurity = verdict;
-        if (denial === undefined) return next();
-        const answer = verdict.decision === 'challenge' ? onChallenge : onBlock;
-        answer(req, res, next, denial);
-      })
-      .catch(next);
+    result.then(proceed).catch(next);
   };
   return Object.assign(formSecurity, {
     engine: gate.engine,

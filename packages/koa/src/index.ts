@@ -8,6 +8,7 @@ import type {
   FormSecurity,
   Gate,
   GateOptions,
+  GateResult,
   RoutePolicy,
   StatusEndpointOptions,
   StatusRequest,
@@ -76,16 +77,20 @@ function statusHandlers(engine: FormSecurity) {
 }
 
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
-  const formSecurity = async function formSecurity(ctx: Context, next: Next): Promise<void> {
+  const proceed = async (ctx: Context, next: Next, { verdict, denial }: GateResult): Promise<void> => {
+    ctx.state.formSecurity = verdict;
+    if (denial === undefined) return next();
+    await (verdict.decision === 'challenge' ? onChallenge : onBlock)(ctx, denial);
+  };
+  const formSecurity = function formSecurity(ctx: Context, next: Next): Promise<void> {
     if (!gate.applies(ctx.method)) return next();
-    const { verdict, denial } = await gate.check({
+    const result = gate.checkNow({
       remoteAddress: ctx.req.socket.remoteAddress,
       headers: ctx.headers,
       body: (ctx.request as { body?: unknown }).body,
     });
-    ctx.state.formSecurity = verdict;
-    if (denial === undefined) return next();
-    await (verdict.decision === 'challenge' ? onChallenge : onBlock)(ctx, denial);
+    // A verdict that needed no waiting goes on in this turn (koa-compose turns a throw into a rejection).
+    return result instanceof Promise ? result.then((settled) => proceed(ctx, next, settled)) : proceed(ctx, next, result);
   };
   return Object.assign(formSecurity, {
     engine: gate.engine,

@@ -1,7 +1,7 @@
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Denial, Gate, RequestView, RoutePolicy, Verdict } from '@formsecurity/core';
+import type { Denial, Gate, GateResult, RequestView, RoutePolicy, Verdict } from '@formsecurity/core';
 import { FORM_SECURITY_GATE, FORM_SECURITY_OPTIONS, FORM_SECURITY_SKIP } from './constants.js';
 
 /** Thrown for an enforced `block` or `challenge`; Nest answers it with `denial.status` and body. */
@@ -38,17 +38,21 @@ export class FormSecurityGuard implements CanActivate {
     @Inject(Reflector) protected readonly reflector: Reflector,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous when the verdict needed no waiting (every answer cached or local). */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(FORM_SECURITY_SKIP, targets)) return true;
     const request = context.switchToHttp().getRequest<PlatformRequest>();
     const gate = this.gateFor(this.reflector.getAllAndOverride<RoutePolicy | undefined>(FORM_SECURITY_OPTIONS, targets));
     if (!gate.applies(request.method)) return true;
-    const { verdict, denial } = await gate.check(this.getRequestView(request));
-    request.formSecurity = verdict;
-    if (denial !== undefined) this.onDenial(denial, verdict, context);
-    return true;
+    const admit = ({ verdict, denial }: GateResult): boolean => {
+      request.formSecurity = verdict;
+      if (denial !== undefined) this.onDenial(denial, verdict, context);
+      return true;
+    };
+    const result = gate.checkNow(this.getRequestView(request));
+    return result instanceof Promise ? result.then(admit) : admit(result);
   }
 
   /** How the request becomes the core's framework-neutral view. */

@@ -39,6 +39,12 @@ export interface EngineInternals {
   readonly logger: Logger;
   /** Called with each verdict after it is decided; kept cheap, since it runs per request. */
   readonly verdictObservers: Set<(verdict: Verdict) => void>;
+  /**
+   * `evaluate` without the promise when every provider answered at once (an L1 hit, a
+   * synchronous local provider), so adapters can go on in the same turn. May throw where
+   * `evaluate` would reject.
+   */
+  evaluateNow(subject: Subject, route?: RoutePolicy): Verdict | Promise<Verdict>;
 }
 
 const INTERNALS = Symbol.for('formsecurity.engine.internals');
@@ -167,6 +173,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     events,
     logger,
     verdictObservers: new Set(),
+    evaluateNow: (subject, route) => evaluateNow(subject, route),
   };
 
   function notify(verdict: Verdict): void {
@@ -190,18 +197,18 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     return verdict;
   }
 
-  function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
+  function evaluateNow(subject: Subject, route?: RoutePolicy): Verdict | Promise<Verdict> {
     const started = now();
     const policy = policyFor(route);
     if (isConfigurationError(policy)) {
-      return Promise.resolve({
+      return {
         decision: basePolicy.onUnavailable,
         score: 0,
         degraded: true,
         reasons: [...policy.issues],
         signals: {},
         durationMs: now() - started,
-      });
+      };
     }
     const deadline = new Deadline(policy.budgetMs, started, now);
     const context = { subject, deadline, policy, digests: new Map() };
@@ -217,13 +224,22 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
       }
       if (!waiting) {
         deadline.dispose();
-        return Promise.resolve(decideVerdict(subject, policy, outcomes as Signal[], started));
+        return decideVerdict(subject, policy, outcomes as Signal[], started);
       }
       return Promise.all(outcomes)
         .then((signals) => decideVerdict(subject, policy, signals, started))
         .finally(() => deadline.dispose());
     } catch (error) {
       deadline.dispose();
+      throw error;
+    }
+  }
+
+  function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
+    try {
+      const verdict = evaluateNow(subject, route);
+      return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
+    } catch (error) {
       return Promise.reject(error);
     }
   }
