@@ -6,7 +6,9 @@
  *   node --import tsx bench/middleware.ts
  *
  * Each server runs in its own process (bench/apps/form-server.ts); autocannon runs here,
- * so on a 2 vCPU machine each side has a core. Bare and guarded runs alternate, several
+ * so on a 2 vCPU machine each side has a core. The two providers' fakes run here too, not
+ * in the guarded server: a real provider's work does not run in the app, and the fakes'
+ * servers and logs would otherwise weigh on the guarded process alone. Bare and guarded runs alternate, several
  * rounds each, and each variant keeps its best round: on a shared machine a single run
  * mostly measures the neighbours. Latency percentiles come from every response's own
  * time (autocannon's histogram rounds to whole milliseconds; its p99 is shown beside).
@@ -17,6 +19,8 @@
  */
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { startFakeAbuseIpdb, startFakeStopForumSpam } from '@formsecurity/testing';
+import type { AbuseIpdbFake, StopForumSpamFake } from '@formsecurity/testing';
 import { BENCH_FORM, BENCH_HEADERS } from './apps/bench-form.js';
 import type { ServerReady, ServerStats } from './apps/bench-form.js';
 import { startChild } from './lib/child.js';
@@ -118,15 +122,26 @@ const bestOf = (runs: readonly LoadRun[]): LoadRun => {
   };
 };
 
-async function benchFramework(framework: Framework): Promise<FrameworkResult> {
+/** The loopback fakes of the two remote providers. They run here, in the client's process, and sit idle once each server's cache is warm. */
+interface Fakes {
+  readonly sfs: StopForumSpamFake;
+  readonly abuse: AbuseIpdbFake;
+}
+
+const upstreamCalls = (fakes: Fakes): number => fakes.sfs.calls.count + fakes.abuse.calls.count;
+
+async function benchFramework(framework: Framework, fakes: Fakes): Promise<FrameworkResult> {
   const servers: Record<Variant, Child<ServerReady>> = {
     bare: await startChild<ServerReady>(SERVER, { args: [framework, 'bare'] }),
-    guarded: await startChild<ServerReady>(SERVER, { args: [framework, 'guarded'] }),
+    guarded: await startChild<ServerReady>(SERVER, {
+      args: [framework, 'guarded', fakes.sfs.url, fakes.abuse.url, fakes.abuse.key],
+    }),
   };
   try {
     // JIT warm-up of both servers (and of autocannon), not measured.
     for (const variant of ['bare', 'guarded'] as const) await load(servers[variant].ready.port, 1);
     const before = await statsOf(servers.guarded);
+    const callsBefore = upstreamCalls(fakes);
     const rounds: Record<Variant, LoadRun[]> = { bare: [], guarded: [] };
     for (let round = 0; round < ROUNDS; round++) {
       // Alternate which goes first, so neither always runs on the fresher machine.
@@ -143,7 +158,7 @@ async function benchFramework(framework: Framework): Promise<FrameworkResult> {
       best: { bare: bestOf(rounds.bare), guarded: bestOf(rounds.guarded) },
       rounds,
       guardedAnswered: rounds.guarded.reduce((total, run) => total + run.answered, 0),
-      upstreamCallsDuringLoad: after.upstreamCalls - before.upstreamCalls,
+      upstreamCallsDuringLoad: upstreamCalls(fakes) - callsBefore,
       l1HitsDuringLoad: after.l1Hits - before.l1Hits,
     };
   } finally {
@@ -157,7 +172,12 @@ async function main(): Promise<void> {
   console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per variant, best round kept`);
 
   const results: FrameworkResult[] = [];
-  for (const framework of FRAMEWORKS) results.push(await benchFramework(framework));
+  const fakes: Fakes = { sfs: await startFakeStopForumSpam(), abuse: await startFakeAbuseIpdb() };
+  try {
+    for (const framework of FRAMEWORKS) results.push(await benchFramework(framework, fakes));
+  } finally {
+    await Promise.all([fakes.sfs.close(), fakes.abuse.close()]);
+  }
 
   const rows: string[][] = [];
   for (const { framework, best } of results) {

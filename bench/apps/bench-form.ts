@@ -17,9 +17,7 @@ export const BENCH_HEADERS: Readonly<Record<string, string>> = {
 
 /** What `GET /_bench/stats` answers. */
 export interface ServerStats {
-  /** Calls the loopback fakes received. */
-  readonly upstreamCalls: number;
-  /** Upstream calls the cache made (its own count). */
+  /** Upstream calls the cache made (its own count; the bench counts the fakes' side). */
   readonly cacheFetches: number;
   readonly l1Hits: number;
   /** CPU time the server process has used so far (user + system), in microseconds. */
