@@ -1,6 +1,7 @@
 import type { Decision, ResolvedPolicy, RoutePolicy, Subject, SubjectFacet, Verdict } from './contracts.js';
 import { createFormSecurity, engineInternals } from './engine/create.js';
 import type { FormSecurity, FormSecurityConfig } from './engine/create.js';
+import { promised } from './promised.js';
 import { createSubjectExtractor } from './subject/extract.js';
 import type { RequestView, SubjectOptions } from './subject/extract.js';
 
@@ -127,14 +128,7 @@ export function createGate(options: GateOptions = {}): Gate {
       policy,
       applies: (method) => method !== undefined && methods.has(method.toUpperCase()),
       checkNow,
-      check(request) {
-        try {
-          const result = checkNow(request);
-          return result instanceof Promise ? result : Promise.resolve(result);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      },
+      check: (request) => promised(() => checkNow(request)),
       route: (more) => build({ ...route, ...pickPolicy(more) }),
     };
   };

@@ -62,7 +62,7 @@ class TieredCacheImpl implements TieredCache, CacheCore {
   readonly counters = new CacheCounters();
   readonly #secret: KeySecret;
   readonly #digests: DigestIndex;
-  readonly #maxKeys: number;
+  readonly #l1MaxEntries: number;
   readonly #namespace: string;
   readonly #schemaVersion: number;
   readonly #defaults: CachePolicyOptions;
@@ -93,10 +93,10 @@ class TieredCacheImpl implements TieredCache, CacheCore {
     resolveCachePolicy(this.#defaults, {}, 'cache.defaults');
     this.now = options.now ?? Date.now;
     const secret = this.#secret;
-    this.#maxKeys = options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES;
-    this.#digests = new DigestIndex(this.#maxKeys, (facet, value) => subjectDigest(secret, facet, value));
+    this.#l1MaxEntries = options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES;
+    this.#digests = new DigestIndex(this.#l1MaxEntries, (facet, value) => subjectDigest(secret, facet, value));
     this.#l1 = new L1Tier({
-      maxEntries: options.l1?.maxEntries ?? DEFAULT_L1_MAX_ENTRIES,
+      maxEntries: this.#l1MaxEntries,
       maxBytes: options.l1?.maxBytes ?? DEFAULT_L1_MAX_BYTES,
     });
     this.#guard = new L2Guard(
@@ -153,7 +153,7 @@ class TieredCacheImpl implements TieredCache, CacheCore {
     if (issues.length > 0) throw new ConfigurationError(issues);
     const policy = resolveCachePolicy<T>(options, this.#defaults, `cache.providers.${options.name}`);
     this.#scopes.add(`${options.name}:${version}`);
-    return new ProviderCacheImpl<T>(this, this.#digests, this.#maxKeys, options.name, version, options.facet ?? 'ip', policy);
+    return new ProviderCacheImpl<T>(this, this.#digests, this.#l1MaxEntries, options.name, version, options.facet ?? 'ip', policy);
   }
 
   // ---- lookups ------------------------------------------------------------------------

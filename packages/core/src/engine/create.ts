@@ -8,6 +8,7 @@ import { healthMonitor, startedHealthMonitor } from '../health/attach.js';
 import type { HealthSnapshot } from '../health/snapshot.js';
 import type { Logger } from '../log/logger.js';
 import { createProviderPipeline } from '../pipeline/provider-pipeline.js';
+import { promised } from '../promised.js';
 import type { ProviderPipeline, ReportOutcome } from '../pipeline/provider-pipeline.js';
 import type { Quota } from '../quota/quota.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
@@ -236,12 +237,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
   }
 
   function evaluate(subject: Subject, route?: RoutePolicy): Promise<Verdict> {
-    try {
-      const verdict = evaluateNow(subject, route);
-      return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return promised(() => evaluateNow(subject, route));
   }
 
   const engine: FormSecurity & { readonly [INTERNALS]: EngineInternals } = {
