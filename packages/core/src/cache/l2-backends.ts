@@ -183,6 +183,12 @@ function memoryBackend(options: MemoryL2Options['memory'], context: BackendConte
     namespace: context.namespace,
     throwOnErrors: true,
   });
+  // Envelopes stay objects (Keyv stores values as they are without a serializer): its
+  // text would be built from dozens of pieces per entry, and held that way, for a store
+  // that never leaves the process.
+  store.serialize = undefined;
+  store.deserialize = undefined;
+  context.guard.untimed();
   context.guard.markUp();
   return genericBackend('memory', store, async () => undefined);
 }

@@ -53,8 +53,11 @@ export class L2Guard {
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
+  #timeoutMs: number;
+
   constructor(options: L2GuardOptions, events: CacheEventEmitter) {
     this.#options = options;
+    this.#timeoutMs = options.timeoutMs;
     this.#events = events;
   }
 
@@ -65,6 +68,14 @@ export class L2Guard {
 
   get state(): BreakerState['kind'] {
     return this.#state.kind;
+  }
+
+  /**
+   * For a store in this process's memory, which cannot hang: a timer per operation would
+   * cost more than the operation itself. Operations given their own timeout keep it.
+   */
+  untimed(): void {
+    this.#timeoutMs = Number.POSITIVE_INFINITY;
   }
 
   /** Whether an operation may go to L2 now; moves an expired open state to half-open. */
@@ -82,7 +93,7 @@ export class L2Guard {
    * Runs one L2 operation under the timeout. Never rejects: a failure, a timeout or an
    * open breaker all come back as `L2_UNAVAILABLE`.
    */
-  async run<T>(operation: string, call: () => Promise<T>, timeoutMs = this.#options.timeoutMs): Promise<T | L2Unavailable> {
+  async run<T>(operation: string, call: () => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T | L2Unavailable> {
     // Lock steps still run while L2 is open only for being slow: they come just before an
     // upstream call that takes far longer, and skipping them sends every instance that
     // misses the same new subject upstream on its own. A Redis that errors stops them too.
@@ -91,6 +102,7 @@ export class L2Guard {
       this.counters.skipped++;
       return L2_UNAVAILABLE;
     }
+    if (timeoutMs === Number.POSITIVE_INFINITY) return this.#runUntimed(operation, call);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const pending = call();
@@ -113,6 +125,18 @@ export class L2Guard {
       return L2_UNAVAILABLE;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** An operation of an in-process store, which cannot hang: no timer, only errors count. */
+  async #runUntimed<T>(operation: string, call: () => Promise<T>): Promise<T | L2Unavailable> {
+    try {
+      const result = await call();
+      this.markUp();
+      return result;
+    } catch (error) {
+      this.recordFailure(operation, error);
+      return L2_UNAVAILABLE;
     }
   }
 

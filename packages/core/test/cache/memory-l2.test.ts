@@ -1,5 +1,5 @@
 import { Keyv } from 'keyv';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTieredCache, type TieredCache, type TieredCacheOptions } from '../../src/cache/index.js';
 import { BoundedMap } from '../../src/cache/l2-backends.js';
 import { eventually, TEST_SECRET } from './helpers.js';
@@ -39,6 +39,24 @@ describe('memory and custom Keyv L2', () => {
     const dnsbl = cache.forProvider<Answer>({ name: 'dnsbl' });
     expect(await dnsbl.lookup(keys.dnsbl)).toBeUndefined();
     expect(dnsbl.lookup(keys.other)).toMatchObject({ value: { score: 0 } });
+  });
+
+  it('reads an entry back from the memory L2 without arming a timer', async () => {
+    const cache = await open({ l1: { maxEntries: 1 } });
+    const dnsbl = cache.forProvider<Answer>({ name: 'dnsbl' });
+    const first = dnsbl.key('203.0.113.1');
+    dnsbl.set(first, { score: 0.5 });
+    dnsbl.set(dnsbl.key('203.0.113.2'), { score: 0 });
+    expect(await eventually(() => cache.stats().l2.writes === 2)).toBe(true);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const found = dnsbl.lookup(first);
+      expect(found).toBeInstanceOf(Promise);
+      expect(await found).toMatchObject({ value: { score: 0.5 } });
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      timers.mockRestore();
+    }
   });
 
   it('removes only what a store without a key listing can address, and says so', async () => {
