@@ -132,6 +132,32 @@ describe('deadline', () => {
   });
 });
 
+describe('timers left behind', () => {
+  it('stops a cached call\'s own timeout once the call has answered', async () => {
+    const signals: AbortSignal[] = [];
+    const remote: Provider = {
+      name: 'remote',
+      facets: ['ip'],
+      async check(_subject, { signal }) {
+        signals.push(signal);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { score: 0 };
+      },
+    };
+    const engine = createFormSecurity({
+      providers: [{ provider: remote, timeoutMs: 40 }],
+      cache: { secret: 'a test cache secret of enough length', l2: false },
+    });
+    const verdict = await engine.evaluate(SUBJECT);
+    expect(verdict.signals['remote']?.status).toBe('fresh');
+    // Past the call's own 40 ms timeout: an answered call's timer must be gone, not fire.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+    await engine.close();
+  });
+});
+
 describe('answers that need no waiting', () => {
   afterEach(() => {
     vi.restoreAllMocks();

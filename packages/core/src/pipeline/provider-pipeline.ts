@@ -58,10 +58,20 @@ class PipelineRequest implements CallRequest {
   readonly #context: PipelineContext;
   readonly #ownTimeoutMs: number | undefined;
   #signal: AbortSignal | undefined;
+  #ownTimer: NodeJS.Timeout | undefined;
 
   constructor(context: PipelineContext, ownTimeoutMs: number | undefined) {
     this.#context = context;
     this.#ownTimeoutMs = ownTimeoutMs;
+  }
+
+  /**
+   * Stops the call's own timer once the call has settled. (`AbortSignal.timeout` cannot be
+   * stopped: its timer and signal would live for the whole timeout, seconds after a call
+   * that took milliseconds, and most would be copied into the old generation.)
+   */
+  dispose(): void {
+    if (this.#ownTimer !== undefined) clearTimeout(this.#ownTimer);
   }
 
   get subject(): Subject {
@@ -69,8 +79,15 @@ class PipelineRequest implements CallRequest {
   }
 
   get signal(): AbortSignal {
-    this.#signal ??= this.#ownTimeoutMs === undefined ? this.#context.deadline.signal : AbortSignal.timeout(this.#ownTimeoutMs);
+    this.#signal ??= this.#ownTimeoutMs === undefined ? this.#context.deadline.signal : this.#ownSignal(this.#ownTimeoutMs);
     return this.#signal;
+  }
+
+  #ownSignal(timeoutMs: number): AbortSignal {
+    const controller = new AbortController();
+    this.#ownTimer = setTimeout(() => controller.abort(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    this.#ownTimer.unref();
+    return controller.signal;
   }
 
   get highValue(): boolean {
@@ -107,16 +124,24 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
   const name = provider.name;
   const guards: Guards = options;
 
-  const call = (context: PipelineContext, ownTimeoutMs: number | undefined): ProviderResult | Promise<ProviderResult> => {
-    const request = new PipelineRequest(context, ownTimeoutMs);
-    return provider.local === true ? localCall(provider, request) : guardedCall(provider, guards, request, now);
+  const call = (request: PipelineRequest): ProviderResult | Promise<ProviderResult> =>
+    provider.local === true ? localCall(provider, request) : guardedCall(provider, guards, request, now);
+
+  /** A call for the cache, on its own timeout, so a late answer still fills it. */
+  const callForCache = async (context: PipelineContext): Promise<ProviderResult> => {
+    const request = new PipelineRequest(context, timeoutMs);
+    try {
+      return await call(request);
+    } finally {
+      request.dispose();
+    }
   };
 
   /** No cache: the call itself, raced against the deadline unless it answered at once. */
   function uncached(context: PipelineContext, started: number): Signal | Promise<Signal> {
     let pending: Promise<ProviderResult>;
     try {
-      const answer = call(context, undefined);
+      const answer = call(new PipelineRequest(context, undefined));
       if (!(answer instanceof Promise)) return resultSignal('fresh', answer, now() - started);
       pending = answer;
     } catch (error) {
@@ -157,7 +182,7 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
       return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
     }
     // Built only when the cache cannot answer alone: a hit allocates no closure.
-    const fetcher = async (): Promise<ProviderResult> => call(context, timeoutMs);
+    const fetcher = (): Promise<ProviderResult> => callForCache(context);
     if (entry !== undefined && freshness === 'refresh') {
       providerCache.refresh(key, fetcher, entry);
       return resultSignal('cached', entry.value, now() - started, providerCache.ageOf(entry));
