@@ -7,10 +7,12 @@
  *
  *   node --import tsx bench/cold-path.ts
  *
- * Baseline in the same run: a plain `fetch` of the 5 ms and 20 ms fakes, which is what
- * the provider call costs before FormSecurity adds anything. Time is measured around
+ * Baseline in the same run: a plain node:http GET (keep-alive, as the providers use) of
+ * the 5 ms and 20 ms fakes, which is what the provider call costs before FormSecurity
+ * adds anything. Time is measured around
  * `evaluate` (wall) and read from `verdict.durationMs` (the engine's own clock).
  */
+import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createFormSecurity, silentLogger } from '@formsecurity/core';
@@ -88,12 +90,20 @@ async function measureEngine(name: string, engine: FormSecurity, calls: number, 
   };
 }
 
-async function measureFetch(name: string, url: (ip: string) => string, headers: Record<string, string>): Promise<Row> {
-  const get = async (): Promise<undefined> => {
-    const response = await fetch(url(freshSubject().ip), { headers });
-    await response.arrayBuffer();
-    return undefined;
-  };
+/** The same client the providers use (node:http, keep-alive), with nothing around it. */
+const plainAgent = new Agent({ keepAlive: true });
+
+async function measurePlain(name: string, url: (ip: string) => string, headers: Record<string, string>): Promise<Row> {
+  const get = (): Promise<undefined> =>
+    new Promise((resolve, reject) => {
+      request(url(freshSubject().ip), { headers, agent: plainAgent }, (response) => {
+        response.on('data', () => undefined);
+        response.on('end', () => resolve(undefined));
+        response.on('error', reject);
+      })
+        .on('error', reject)
+        .end();
+    });
   await timed(3, 1, get);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
@@ -124,9 +134,9 @@ async function main(): Promise<void> {
   };
 
   const rows: Row[] = [
-    await measureFetch('baseline: plain fetch of the 5 ms fake', (ip) => `${sfsUrl}/api?json&ip=${ip}`, {}),
+    await measurePlain('baseline: plain node:http GET of the 5 ms fake', (ip) => `${sfsUrl}/api?json&ip=${ip}`, {}),
     await measureEngine('evaluate: StopForumSpam at 5 ms', engines.sfs, SEQUENTIAL_CALLS),
-    await measureFetch('baseline: plain fetch of the 20 ms fake', (ip) => `${abuse.url}/api/v2/check?ipAddress=${ip}`, { key: abuse.key }),
+    await measurePlain('baseline: plain node:http GET of the 20 ms fake', (ip) => `${abuse.url}/api/v2/check?ipAddress=${ip}`, { key: abuse.key }),
     await measureEngine('evaluate: AbuseIPDB at 20 ms', engines.abuse, SEQUENTIAL_CALLS),
     await measureEngine('evaluate: ip-api at 200 ms', engines.geo, SEQUENTIAL_CALLS),
     await measureEngine('evaluate: all three (5, 20, 200 ms)', engines.all, SEQUENTIAL_CALLS),
@@ -167,7 +177,7 @@ async function main(): Promise<void> {
   ] as const;
   printRows(
     'What the engine adds to one upstream call (wall p50, same run)',
-    [{ title: 'provider', align: 'left' }, { title: 'plain fetch' }, { title: 'evaluate' }, { title: 'added ms' }, { title: 'ratio' }],
+    [{ title: 'provider', align: 'left' }, { title: 'plain GET' }, { title: 'evaluate' }, { title: 'added ms' }, { title: 'ratio' }],
     ratioRows.map(([name, evaluated, plain]) => [
       name,
       ms(plain?.wall.p50 ?? Number.NaN),
@@ -186,6 +196,7 @@ async function main(): Promise<void> {
     });
   printTargets(targets);
 
+  plainAgent.destroy();
   await Promise.all([...Object.values(engines).map((e) => e.close()), fakes.stop()]);
 }
 
