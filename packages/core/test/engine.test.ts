@@ -123,6 +123,30 @@ describe('deadline', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
+  it('decides every verdict due together before any caller goes on with its own work', async () => {
+    const { provider } = hanging('slow');
+    const engine = createFormSecurity({ providers: [provider], policy: { budgetMs: 40 }, cache: false });
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // a caller rendering its page
+      }
+    };
+    // Ten requests at once, each of whose callers works 5 ms after its verdict: one after
+    // the other, the tenth verdict would come 45 ms past its deadline.
+    const verdicts = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        engine.evaluate(SUBJECT).then((verdict) => {
+          busy(5);
+          return verdict;
+        }),
+      ),
+    );
+    const latest = Math.max(...verdicts.map((verdict) => verdict.durationMs));
+    expect(latest).toBeLessThan(40 + 25); // generous slack for a shared machine, well under 40 + 45
+    await engine.close();
+  });
+
   it('creates no deadline timer when every provider answers at once', async () => {
     const engine = createFormSecurity({ providers: [fixed('a', 0)] });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

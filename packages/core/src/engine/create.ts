@@ -16,6 +16,7 @@ import type { BreakerBus } from '../resilience/redis-bus.js';
 import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
 import type { Thresholds } from './aggregate.js';
 import { Deadline } from './deadline.js';
+import { DeadlineTimer } from './deadline-timer.js';
 import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
@@ -122,6 +123,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
   // Every option checked at once (one ConfigurationError), warnings logged, privacy applied.
   const { config, logger } = prepareConfig(options);
   const now = config.now ?? (() => performance.now());
+  const deadlineTimer = new DeadlineTimer(now);
   const registrations = (config.providers ?? []).map(register);
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...config.thresholds };
   const events = new EngineEvents();
@@ -211,7 +213,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
         durationMs: now() - started,
       };
     }
-    const deadline = new Deadline(policy.budgetMs, started, now);
+    const deadline = new Deadline(policy.budgetMs, started, now, deadlineTimer);
     const context = { subject, deadline, policy, digests: new Map() };
     try {
       // Each pipeline answers synchronously when it can; the deadline's timer is armed
@@ -263,6 +265,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
     health: () => healthMonitor(engine).snapshot(),
     async close() {
       startedHealthMonitor(engine)?.close();
+      deadlineTimer.close();
       await dependencies.close();
     },
   };

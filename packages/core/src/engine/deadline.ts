@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { TimeoutError } from '../errors.js';
+import type { DeadlineTimer, ScheduledDeadline } from './deadline-timer.js';
 
 /**
  * One deadline for one evaluation, shared by all of its provider calls. Nothing is
@@ -9,7 +10,7 @@ import { TimeoutError } from '../errors.js';
  */
 export class Deadline {
   private controller: AbortController | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled: ScheduledDeadline | undefined;
   private expiry: Promise<void> | undefined;
   private resolveExpiry: (() => void) | undefined;
   private fired = false;
@@ -21,6 +22,8 @@ export class Deadline {
     /** Start of the evaluation on the engine's clock. */
     readonly startedAt: number,
     private readonly now: () => number,
+    /** The engine's one timer for all pending deadlines. */
+    private readonly timer: DeadlineTimer,
   ) {}
 
   /** Fires when the deadline passes; providers hand it to their sockets. */
@@ -49,8 +52,8 @@ export class Deadline {
   /** Stops the timer; calls still running keep their (unfired) signal. */
   dispose(): void {
     this.disposed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.scheduled?.cancel();
+    this.scheduled = undefined;
   }
 
   private arm(): void {
@@ -60,13 +63,13 @@ export class Deadline {
     });
     if (this.disposed) return;
     const fire = (): void => {
-      this.timer = undefined;
+      this.scheduled = undefined;
       this.fired = true;
       this.controller?.abort(new TimeoutError());
       this.resolveExpiry?.();
     };
     const remaining = this.remainingMs();
     if (remaining === 0) fire();
-    else this.timer = setTimeout(fire, remaining);
+    else this.scheduled = this.timer.schedule(this.startedAt + this.budgetMs, fire);
   }
 }
