@@ -10,7 +10,9 @@ import {
   normalizeEmail,
   normalizeIp,
   parseCidr,
+  parseIp,
 } from '../src/index.js';
+import type { ParsedIp } from '../src/index.js';
 
 describe('IP parsing', () => {
   it.each([
@@ -75,6 +77,20 @@ describe('CidrSet', () => {
   it('names the entry that is not a range', () => {
     expect(() => CidrSet.from(['10.0.0.0/33'])).toThrow(/10\.0\.0\.0\/33/);
   });
+
+  it('matches a dotted quad given as text exactly as the same address parsed (the numeric path)', () => {
+    const ranges = fc.array(fc.tuple(fc.ipV4(), fc.integer({ min: 0, max: 32 })), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(ranges, fc.ipV4(), (entries, ip) => {
+        const random = CidrSet.from(entries.map(([network, prefix]) => `${network}/${prefix}`));
+        const inside = CidrSet.from(entries.map(([network, prefix]) => `${network}/${prefix}`).concat(`${ip}/32`));
+        const parsed = parseIp(ip) as ParsedIp;
+        expect(random.match(ip)).toEqual(random.match(parsed));
+        expect(inside.match(ip)).toEqual(inside.match(parsed));
+        expect(inside.has(ip)).toBe(true);
+      }),
+    );
+  });
 });
 
 describe('client IP behind proxies', () => {
@@ -113,6 +129,20 @@ describe('client IP behind proxies', () => {
     expect(resolve('::ffff:127.0.0.1', '[2001:db8::5]:443').ip).toBe('2001:db8::5');
   });
 
+  it('counting hops gives the address walking the same hops as trusted ranges would', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4 }), fc.array(fc.oneof(fc.ipV4(), fc.ipV6()), { maxLength: 6 }), (hops, chain) => {
+        // Every hop is trusted by range, so the walk stops only where the hop count says.
+        const byCount = createClientIpResolver({ trustProxy: hops });
+        const everyone = createClientIpResolver({ trustProxy: ['0.0.0.0/0', '::/0'] });
+        const kept = chain.slice(Math.max(0, chain.length - hops));
+        const header = chain.length === 0 ? undefined : chain.join(', ');
+        const expected = hops === 0 ? everyone('192.0.2.1', undefined) : everyone('192.0.2.1', kept.length === 0 ? undefined : kept.join(', '));
+        expect(byCount('192.0.2.1', header)).toEqual(expected);
+      }),
+    );
+  });
+
   it('refuses to guess when a trusted hop forwards garbage', () => {
     const resolve = createClientIpResolver({ trustProxy: 1 });
     const result = resolve('127.0.0.1', 'definitely-not-an-ip');
@@ -139,6 +169,8 @@ describe('client IP behind proxies', () => {
 describe('e-mail normalisation', () => {
   it.each([
     ['Someone@Example.ORG', 'Someone@example.org'],
+    ['Someone@example.org', 'Someone@example.org'],
+    ['a@b@c.de', undefined],
     ['  a@b.co  ', 'a@b.co'],
     ['a@b', undefined],
     ['@b.co', undefined],

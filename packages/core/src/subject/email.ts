@@ -22,11 +22,12 @@ export function normalizeEmail(input: string): string | undefined {
   if (text.length < 3 || text.length > MAX_EMAIL_LENGTH || !isPlainPrintable(text)) return undefined;
   const at = text.lastIndexOf('@');
   if (at <= 0 || at > MAX_LOCAL_LENGTH || at === text.length - 1) return undefined;
-  const local = text.slice(0, at);
-  const domain = text.slice(at + 1).toLowerCase();
-  if (local.includes('@') || domain.startsWith('.') || domain.endsWith('.') || !domain.includes('.')) {
+  const domain = text.slice(at + 1);
+  if (text.indexOf('@') !== at || domain.startsWith('.') || domain.endsWith('.') || !domain.includes('.')) {
     return undefined;
   }
   if (domain.includes('..')) return undefined;
-  return `${local}@${domain}`;
+  // Most addresses arrive with their domain in lower case already: no new string then.
+  const lower = domain.toLowerCase();
+  return lower === domain ? text : `${text.slice(0, at)}@${lower}`;
 }

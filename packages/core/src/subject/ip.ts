@@ -13,7 +13,12 @@ export interface ParsedIp {
 const MAX_IP_LENGTH = 64;
 
 function parseIPv4(text: string): bigint | undefined {
-  // One pass over the characters into a plain number: no split, one BigInt at the end.
+  const value = parseIPv4Number(text);
+  return value === undefined ? undefined : BigInt(value);
+}
+
+/** A dotted quad as an unsigned 32-bit number, in one pass over the characters (no split, no BigInt). */
+function parseIPv4Number(text: string): number | undefined {
   let value = 0;
   let octet = 0;
   let digits = 0;
@@ -37,7 +42,7 @@ function parseIPv4(text: string): bigint | undefined {
     if (octet > 255) return undefined;
   }
   if (dots !== 3 || digits === 0) return undefined;
-  return BigInt(value * 256 + octet);
+  return value * 256 + octet;
 }
 
 function parseHextet(group: string): number | undefined {
@@ -231,6 +236,11 @@ export class CidrSet {
     4: [],
     6: [],
   };
+  /**
+   * The IPv4 levels again in plain numbers, so a dotted quad is matched without a BigInt
+   * (the common case, on every request through a blocklist).
+   */
+  private readonly v4Levels: { readonly prefix: number; readonly mask: number; readonly networks: Set<number> }[] = [];
   private count = 0;
 
   /** Builds a set; throws a `TypeError` naming the first entry that is not a range. */
@@ -255,7 +265,18 @@ export class CidrSet {
     if (!level.networks.has(cidr.network)) {
       level.networks.add(cidr.network);
       this.count++;
+      if (cidr.version === 4) this.#addV4(cidr);
     }
+  }
+
+  #addV4(cidr: Cidr): void {
+    let level = this.v4Levels.find((entry) => entry.prefix === cidr.prefix);
+    if (level === undefined) {
+      level = { prefix: cidr.prefix, mask: Number(maskOf(4, cidr.prefix)), networks: new Set() };
+      this.v4Levels.push(level);
+      this.v4Levels.sort((a, b) => a.prefix - b.prefix);
+    }
+    level.networks.add(Number(cidr.network));
   }
 
   get size(): number {
@@ -264,11 +285,24 @@ export class CidrSet {
 
   /** The matching range of the address, `undefined` when none (or when it is not an address). */
   match(address: string | ParsedIp): Cidr | undefined {
+    if (typeof address === 'string' && !address.includes(':')) {
+      const value = parseIPv4Number(address.trim());
+      if (value !== undefined) return this.#matchV4(value);
+    }
     const ip = typeof address === 'string' ? parseIp(address) : address;
     if (ip === undefined) return undefined;
     for (const { prefix, mask, networks } of this.byPrefix[ip.version]) {
       const network = ip.value & mask;
       if (networks.has(network)) return { version: ip.version, network, prefix };
+    }
+    return undefined;
+  }
+
+  #matchV4(value: number): Cidr | undefined {
+    for (const { prefix, mask, networks } of this.v4Levels) {
+      // `>>> 0` keeps the masked value unsigned, as the networks were stored.
+      const network = (value & mask) >>> 0;
+      if (networks.has(network)) return { version: 4, network: BigInt(network), prefix };
     }
     return undefined;
   }

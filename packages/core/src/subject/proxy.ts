@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js';
-import { CidrSet, formatIp, parseCidr, parseIp } from './ip.js';
+import { CidrSet, formatIp, normalizeIp, parseCidr, parseIp } from './ip.js';
 import type { ParsedIp } from './ip.js';
 
 /**
@@ -100,36 +100,60 @@ export function createClientIpResolver(options: {
   if (header !== 'x-forwarded-for' && header !== 'forwarded') {
     throw new ConfigurationError([`forwardedHeader: expected "x-forwarded-for" or "forwarded", got ${JSON.stringify(header)}`]);
   }
-  let isTrusted: (ip: ParsedIp, hop: number) => boolean;
-  if (trust === false) {
-    isTrusted = () => false;
-  } else if (typeof trust === 'number') {
+  if (trust === false) return byHops(0, header);
+  if (typeof trust === 'number') {
     if (!Number.isInteger(trust) || trust < 0 || trust > MAX_CHAIN_ENTRIES) {
       throw new ConfigurationError([`trustProxy: expected false, a whole number of hops 0..${MAX_CHAIN_ENTRIES} or a list of CIDR ranges, got ${JSON.stringify(trust)}`]);
     }
-    isTrusted = (_ip, hop) => hop < trust;
-  } else if (Array.isArray(trust)) {
-    const set = trustedSet(trust);
-    isTrusted = (ip) => set.has(ip);
-  } else {
+    return byHops(trust, header);
+  }
+  if (!Array.isArray(trust)) {
     throw new ConfigurationError([`trustProxy: expected false, a number of hops or a list of CIDR ranges, got ${JSON.stringify(trust)}`]);
   }
+  const set = trustedSet(trust);
+  return byTrustedRanges((ip) => set.has(ip), header);
+}
 
+const NO_PEER: ClientIpResult = { issue: 'client IP: the connection has no usable peer address' };
+const malformedHop = (header: ForwardedHeader): ClientIpResult => ({
+  issue: `client IP: a trusted proxy forwarded a malformed address in ${header}`,
+});
+
+/**
+ * A fixed number of proxies: the client is the address `hops` entries back. Only the
+ * addresses' validity and canonical text matter, so a dotted quad is never turned into
+ * a number and back.
+ */
+function byHops(hops: number, header: ForwardedHeader): ClientIpResolver {
+  const malformed = malformedHop(header);
+  return (remoteAddress, headerValue) => {
+    let current = remoteAddress === undefined ? undefined : normalizeIp(remoteAddress);
+    if (current === undefined) return NO_PEER;
+    if (hops === 0) return { ip: current };
+    const chain = chainOf(headerValue, header);
+    for (let hop = 1; hop <= hops && chain.length > 0; hop++) {
+      current = normalizeIp(entryAddress(chain.pop() as string));
+      // A trusted hop handed us something that is not an address: refuse to guess.
+      if (current === undefined) return malformed;
+    }
+    return { ip: current };
+  };
+}
+
+/** Trusted ranges: walk the chain from the socket leftwards while the address is trusted. */
+function byTrustedRanges(isTrusted: (ip: ParsedIp) => boolean, header: ForwardedHeader): ClientIpResolver {
+  const malformed = malformedHop(header);
   return (remoteAddress, headerValue) => {
     const peer = remoteAddress === undefined ? undefined : parseIp(remoteAddress);
-    if (peer === undefined) return { issue: 'client IP: the connection has no usable peer address' };
+    if (peer === undefined) return NO_PEER;
     let current = peer;
-    if (!isTrusted(current, 0)) return { ip: formatIp(current) };
+    if (!isTrusted(current)) return { ip: formatIp(current) };
     const chain = chainOf(headerValue, header);
-    for (let hop = 1; chain.length > 0; hop++) {
-      const entry = chain.pop() as string;
-      const next = parseIp(entryAddress(entry));
-      if (next === undefined) {
-        // A trusted hop handed us something that is not an address: refuse to guess.
-        return { issue: `client IP: a trusted proxy forwarded a malformed address in ${header}` };
-      }
+    while (chain.length > 0) {
+      const next = parseIp(entryAddress(chain.pop() as string));
+      if (next === undefined) return malformed;
       current = next;
-      if (!isTrusted(current, hop)) break;
+      if (!isTrusted(current)) break;
     }
     return { ip: formatIp(current) };
   };
