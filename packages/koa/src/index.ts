@@ -77,10 +77,13 @@ function statusHandlers(engine: FormSecurity) {
 }
 
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
-  const proceed = async (ctx: Context, next: Next, { verdict, denial }: GateResult): Promise<void> => {
+  // Not async: a request that goes on hands back next()'s own promise, with no extra one
+  // to adopt it. A denial handler's throw reaches Koa either way (koa-compose turns a
+  // synchronous throw into a rejection).
+  const proceed = (ctx: Context, next: Next, { verdict, denial }: GateResult): Promise<void> => {
     ctx.state.formSecurity = verdict;
     if (denial === undefined) return next();
-    await (verdict.decision === 'challenge' ? onChallenge : onBlock)(ctx, denial);
+    return Promise.resolve((verdict.decision === 'challenge' ? onChallenge : onBlock)(ctx, denial));
   };
   const formSecurity = function formSecurity(ctx: Context, next: Next): Promise<void> {
     if (!gate.applies(ctx.method)) return next();
