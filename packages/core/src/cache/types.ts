@@ -82,8 +82,11 @@ export interface GetOrFetchOptions extends WaitOptions {
  * const key = dnsbl.key('203.0.113.7');
  * const result = await dnsbl.getOrFetch(key, () => provider.check(subject, { signal }), { signal });
  */
-/** Facet digests already computed during one evaluation, shared by its providers. */
-export type DigestMemo = Map<SubjectFacet, string>;
+/** Facet digests already computed during one evaluation, shared by its providers (a `Map` will do). */
+export interface DigestMemo {
+  get(facet: SubjectFacet): string | undefined;
+  set(facet: SubjectFacet, digest: string): unknown;
+}
 
 export interface ProviderCache<T> {
   readonly name: string;

@@ -15,8 +15,8 @@ import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { BreakerBus } from '../resilience/redis-bus.js';
 import { DEFAULT_THRESHOLDS, aggregate } from './aggregate.js';
 import type { Thresholds } from './aggregate.js';
-import { Deadline } from './deadline.js';
 import { DeadlineTimer } from './deadline-timer.js';
+import { Evaluation } from './evaluation.js';
 import { DEFAULT_TIMEOUT_MS, createDependencies, createProviderParts } from './dependencies.js';
 import type { Backends, ProviderRegistration } from './dependencies.js';
 import { EngineEvents } from './events.js';
@@ -213,8 +213,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
         durationMs: now() - started,
       };
     }
-    const deadline = new Deadline(policy.budgetMs, started, now, deadlineTimer);
-    const context = { subject, deadline, policy, digests: new Map() };
+    const context = new Evaluation(subject, policy, started, now, deadlineTimer);
     try {
       // Each pipeline answers synchronously when it can; the deadline's timer is armed
       // only if one of them has to wait, so a warm request never makes one.
@@ -226,14 +225,14 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
         outcomes.push(outcome);
       }
       if (!waiting) {
-        deadline.dispose();
+        context.dispose();
         return decideVerdict(subject, policy, outcomes as Signal[], started);
       }
       return Promise.all(outcomes)
         .then((signals) => decideVerdict(subject, policy, signals, started))
-        .finally(() => deadline.dispose());
+        .finally(() => context.dispose());
     } catch (error) {
-      deadline.dispose();
+      context.dispose();
       throw error;
     }
   }

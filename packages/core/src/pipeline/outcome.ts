@@ -81,10 +81,14 @@ export function resultSignal(
   latencyMs: number,
   ageMs?: number,
 ): Signal {
-  const signal: { -readonly [K in keyof Signal]: Signal[K] } = { status, score: result.score, reasons: result.reasons ?? NO_REASONS, latencyMs };
-  if (result.data !== undefined) signal.data = result.data;
-  if (ageMs !== undefined) signal.ageMs = ageMs;
-  return signal;
+  // Whole literals, one per shape: properties added afterwards would each move the
+  // object to a new hidden class and a separate property store, on every cached answer.
+  const { score, data } = result;
+  const reasons = result.reasons ?? NO_REASONS;
+  if (data !== undefined) {
+    return ageMs === undefined ? { status, score, reasons, latencyMs, data } : { status, score, reasons, latencyMs, data, ageMs };
+  }
+  return ageMs === undefined ? { status, score, reasons, latencyMs } : { status, score, reasons, latencyMs, ageMs };
 }
 
 const SUBJECT_PLACEHOLDER = '[subject]';

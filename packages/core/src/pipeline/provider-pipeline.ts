@@ -12,6 +12,9 @@ export interface PipelineContext {
   readonly subject: Subject;
   /** Each facet's cache digest, computed once per evaluation for all providers. */
   readonly digests: DigestMemo;
+  /** Start of the evaluation on the engine's clock. */
+  readonly startedAt: number;
+  /** The evaluation's one deadline, made on first use: an answer from cache needs none. */
   readonly deadline: Deadline;
   readonly policy: ResolvedPolicy;
 }
@@ -237,7 +240,7 @@ export function createProviderPipeline(options: PipelineOptions): ProviderPipeli
         return { status: 'skipped', reasons: [`${name}: nothing to check`], latencyMs: 0 };
       }
       // Every provider starts when the evaluation does: one clock reading serves them all.
-      const started = context.deadline.startedAt;
+      const started = context.startedAt;
       const key = cache?.keyFor(context.subject, provider.facets, context.digests);
       if (cache === undefined || key === undefined) return uncached(context, started);
       return cached(cache, key, context, started);

@@ -1,0 +1,83 @@
+import type { ResolvedPolicy, Subject, SubjectFacet } from '../contracts.js';
+import type { DigestMemo } from '../cache/index.js';
+import type { PipelineContext } from '../pipeline/provider-pipeline.js';
+import { Deadline } from './deadline.js';
+import type { DeadlineTimer } from './deadline-timer.js';
+
+/**
+ * What one evaluation shares with its providers' pipelines. It is made on every
+ * request, warm ones included, so it holds plain fields: the facet digests in one slot
+ * each rather than a Map, and the deadline only once a pipeline asks for it (an answer
+ * from cache or a synchronous local provider never does).
+ */
+export class Evaluation implements PipelineContext, DigestMemo {
+  #deadline: Deadline | undefined;
+  #ip: string | undefined;
+  #email: string | undefined;
+  #username: string | undefined;
+  #content: string | undefined;
+  #userAgent: string | undefined;
+  #fields: string | undefined;
+
+  constructor(
+    readonly subject: Subject,
+    readonly policy: ResolvedPolicy,
+    readonly startedAt: number,
+    private readonly now: () => number,
+    private readonly timer: DeadlineTimer,
+  ) {}
+
+  get digests(): DigestMemo {
+    return this;
+  }
+
+  get deadline(): Deadline {
+    this.#deadline ??= new Deadline(this.policy.budgetMs, this.startedAt, this.now, this.timer);
+    return this.#deadline;
+  }
+
+  /** Stops the deadline's timer, if one was made. */
+  dispose(): void {
+    this.#deadline?.dispose();
+  }
+
+  get(facet: SubjectFacet): string | undefined {
+    switch (facet) {
+      case 'ip':
+        return this.#ip;
+      case 'email':
+        return this.#email;
+      case 'username':
+        return this.#username;
+      case 'content':
+        return this.#content;
+      case 'userAgent':
+        return this.#userAgent;
+      case 'fields':
+        return this.#fields;
+    }
+  }
+
+  set(facet: SubjectFacet, digest: string): void {
+    switch (facet) {
+      case 'ip':
+        this.#ip = digest;
+        break;
+      case 'email':
+        this.#email = digest;
+        break;
+      case 'username':
+        this.#username = digest;
+        break;
+      case 'content':
+        this.#content = digest;
+        break;
+      case 'userAgent':
+        this.#userAgent = digest;
+        break;
+      case 'fields':
+        this.#fields = digest;
+        break;
+    }
+  }
+}
