@@ -29,6 +29,7 @@ import {
   type CircuitBreaker,
 } from '../packages/core/src/resilience/index.js';
 import { measure, printTable, settledHeap, type Measurement } from './lib/table.js';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 
 /** opossum ships no types; this is the part the bench uses. */
 interface OpossumBreaker {
@@ -234,6 +235,7 @@ async function main(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# Circuit breaker bench — ${new Date().toISOString()}`);
   console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpu})`);
+  console.log(packagesUnderTest());
 
   const closed = await closedPath();
   printTable('Closed (healthy provider): one call through the breaker', closed, 'bare async () => 1');

@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { Cacheable } from 'cacheable';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
-import { createTieredCache } from '../packages/core/src/cache/index.js';
+import { createTieredCache } from '@formsecurity/core';
 import { measure, printTable, settledHeap, type Measurement } from './lib/table.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -26,6 +26,7 @@ import type { Distribution } from './lib/distribution.js';
 import { printRows, printTargets } from './lib/markdown.js';
 import type { Target } from './lib/markdown.js';
 import { benchAddress } from './lib/zipf.js';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 
 const BUDGET_MS = 100;
 const SLACK_MS = 5;
@@ -119,6 +120,7 @@ async function measurePlain(name: string, url: (ip: string) => string, headers: 
 async function main(): Promise<void> {
   console.log(`# Cold path bench — ${new Date().toISOString()}`);
   console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model ?? 'unknown CPU'}); budget ${BUDGET_MS} ms`);
+  console.log(packagesUnderTest());
 
   const fakes = await startChild<FakeUpstreams>('bench/apps/fake-upstreams.ts', { args: ['5', '20', '200'] });
   const { stopForumSpam: sfsUrl, abuseIpdb: abuse, ipApi: geoUrl } = fakes.ready;

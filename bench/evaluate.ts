@@ -24,6 +24,7 @@ import { coldAndWarm } from './lib/cold-cpu-cache.js';
 import { profile } from './lib/profile.js';
 import { measure, printTable, settledHeap } from './lib/table.js';
 import type { Measurement } from './lib/table.js';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 
 const TARGET_OPS = 300_000;
 const ITERATIONS = 20_000;
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   const wantProfile = process.argv.includes('--profile');
   console.log(`# engine.evaluate bench — ${new Date().toISOString()}`);
   console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model ?? 'unknown CPU'}); one call at a time on one core`);
+  console.log(packagesUnderTest());
 
   const sfs = await startFakeStopForumSpam();
   const abuse = await startFakeAbuseIpdb();

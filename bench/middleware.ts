@@ -29,6 +29,7 @@ import { distribution, ms } from './lib/distribution.js';
 import type { Distribution } from './lib/distribution.js';
 import { count, printRows, printTargets } from './lib/markdown.js';
 import type { Target } from './lib/markdown.js';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 
 const FRAMEWORKS = ['express', 'koa', 'nest'] as const;
 type Framework = (typeof FRAMEWORKS)[number];
@@ -169,6 +170,7 @@ async function benchFramework(framework: Framework, fakes: Fakes): Promise<Frame
 async function main(): Promise<void> {
   console.log(`# Middleware bench — ${new Date().toISOString()}`);
   console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model ?? 'unknown CPU'})`);
+  console.log(packagesUnderTest());
   console.log(`autocannon: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per variant, best round kept`);
 
   const results: FrameworkResult[] = [];

@@ -5,12 +5,15 @@
  *   npm run bench                       (builds, then: node --expose-gc --import tsx bench/run.ts)
  *   node --expose-gc --import tsx bench/run.ts evaluate cold-path   (only those)
  *
- * Every bench prints Markdown tables with ratios to a baseline measured in the same run.
+ * Every bench prints Markdown tables with ratios to a baseline measured in the same run,
+ * and measures the built packages (see bench/tsconfig.json): run \`npm run build\` first
+ * when calling this directly.
  * The whole run takes about 4–5 minutes on 2 vCPU. A bench that misses a target still
  * counts as run; only one that crashes makes the exit code non-zero.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BUILT_PACKAGES_TSCONFIG } from './lib/packages-under-test.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -32,7 +35,9 @@ const BENCHES: readonly Bench[] = [
 
 function run(command: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
+    // Every bench, and every process it starts, measures the built packages.
+    const env = { ...process.env, TSX_TSCONFIG_PATH: BUILT_PACKAGES_TSCONFIG };
+    const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit', env });
     child.once('error', () => resolve(127));
     child.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
   });

@@ -22,6 +22,7 @@ import { PrivateRedis } from '../test/support/private-redis.js';
 import { count, printRows, printTargets } from './lib/markdown.js';
 import type { Target } from './lib/markdown.js';
 import { benchAddress, seededRandom, zipf } from './lib/zipf.js';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 
 const REQUESTS = Number(process.env['FORMSECURITY_BENCH_REQUESTS'] ?? 3_000);
 const POPULATION = 5_000;
@@ -133,6 +134,7 @@ async function runCase({ name, instances: instanceCount, l2TimeoutMs }: Case): P
 async function main(): Promise<void> {
   console.log(`# Upstream calls per subject — ${new Date().toISOString()}`);
   console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model ?? 'unknown CPU'})`);
+  console.log(packagesUnderTest());
   console.log(
     `${count(REQUESTS)} submissions, subjects drawn from ${count(POPULATION)} addresses by Zipf (s = ${EXPONENT}), ` +
       `${CONCURRENCY} in flight, round-robin over the instances; default budget (100 ms); TTL 24 h (the run fits in one TTL)`,
