@@ -80,19 +80,20 @@ function statusHandlers(engine: FormSecurity) {
 }
 
 function middlewareFor(gate: Gate, onBlock: DenialHandler, onChallenge: DenialHandler): FormSecurityMiddleware {
+  // Defined once, not per request: a warm request allocates no closure here.
+  const proceed = (req: Request, res: Response, next: NextFunction, { verdict, denial }: GateResult): void => {
+    req.formSecurity = verdict;
+    if (denial === undefined) return next();
+    const answer = verdict.decision === 'challenge' ? onChallenge : onBlock;
+    answer(req, res, next, denial);
+  };
   const formSecurity = function formSecurity(req: Request, res: Response, next: NextFunction): void {
     if (!gate.applies(req.method)) return next();
-    const proceed = ({ verdict, denial }: GateResult): void => {
-      req.formSecurity = verdict;
-      if (denial === undefined) return next();
-      const answer = verdict.decision === 'challenge' ? onChallenge : onBlock;
-      answer(req, res, next, denial);
-    };
     // A verdict that needed no waiting goes on in this turn; Express catches a throw here.
     const result = gate.checkNow({ remoteAddress: req.socket.remoteAddress, headers: req.headers, body: req.body });
-    if (!(result instanceof Promise)) return proceed(result);
+    if (!(result instanceof Promise)) return proceed(req, res, next, result);
     // Express 4 does not catch rejected promises, so failures are handed to next() explicitly.
-    result.then(proceed).catch(next);
+    result.then((settled) => proceed(req, res, next, settled)).catch(next);
   };
   return Object.assign(formSecurity, {
     engine: gate.engine,

@@ -46,13 +46,15 @@ export class FormSecurityGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<PlatformRequest>();
     const gate = this.gateFor(this.reflector.getAllAndOverride<RoutePolicy | undefined>(FORM_SECURITY_OPTIONS, targets));
     if (!gate.applies(request.method)) return true;
-    const admit = ({ verdict, denial }: GateResult): boolean => {
-      request.formSecurity = verdict;
-      if (denial !== undefined) this.onDenial(denial, verdict, context);
-      return true;
-    };
     const result = gate.checkNow(this.getRequestView(request));
-    return result instanceof Promise ? result.then(admit) : admit(result);
+    // No closure for a verdict that needed no waiting, the common case.
+    return result instanceof Promise ? result.then((settled) => this.admit(request, settled, context)) : this.admit(request, result, context);
+  }
+
+  private admit(request: PlatformRequest, { verdict, denial }: GateResult, context: ExecutionContext): boolean {
+    request.formSecurity = verdict;
+    if (denial !== undefined) this.onDenial(denial, verdict, context);
+    return true;
   }
 
   /** How the request becomes the core's framework-neutral view. */
