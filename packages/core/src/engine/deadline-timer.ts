@@ -55,7 +55,7 @@ export class DeadlineTimer {
     return entry;
   }
 
-  /** Pending deadlines, cancelled ones not yet dropped included (for tests and health). */
+  /** Pending deadlines, cancelled ones not yet dropped included (for tests). */
   get size(): number {
     return this.#heap.length;
   }

@@ -4,9 +4,9 @@ import type { DeadlineTimer, ScheduledDeadline } from './deadline-timer.js';
 
 /**
  * One deadline for one evaluation, shared by all of its provider calls. Nothing is
- * created until a call needs it: a request answered from cache makes no timer, and a
- * local provider that never reads its signal makes a timer but no AbortController
- * (which costs several microseconds in Node 20).
+ * made until a call needs it: a request answered from cache schedules nothing, and a
+ * local provider that never reads its signal schedules the deadline on the engine's
+ * timer but makes no AbortController (which costs several microseconds in Node 20).
  */
 export class Deadline {
   private controller: AbortController | undefined;
