@@ -205,6 +205,31 @@ describe('answers that need no waiting', () => {
     await engine.close();
   });
 
+  it('reads each clock once for all the answers from cache in a warm evaluation', async () => {
+    let monotonicReads = 0;
+    let wallReads = 0;
+    const remote = (name: string): Provider => ({ name, facets: ['ip'], async check() { return { score: 0.1 }; } });
+    const local: Provider = { name: 'local', local: true, facets: ['ip'], check: () => ({ score: 0 }) };
+    const engine = createFormSecurity({
+      providers: [remote('a'), remote('b'), remote('c'), local],
+      cache: { secret: 'a test cache secret of enough length', l2: false },
+      now: () => (monotonicReads++, performance.now()),
+      clock: () => (wallReads++, Date.now()),
+    });
+    await engine.evaluate(SUBJECT);
+    monotonicReads = 0;
+    wallReads = 0;
+    const warm = await engine.evaluate(SUBJECT);
+    expect(Object.values(warm.signals).map((signal) => signal.status)).toEqual(['cached', 'cached', 'cached', 'fresh']);
+    // The start, the three answers from cache together, the local answer, the verdict.
+    expect(monotonicReads).toBe(4);
+    // Lookup, freshness and age of all three entries.
+    expect(wallReads).toBe(1);
+    expect(warm.signals['a']?.latencyMs).toBe(warm.signals['c']?.latencyMs);
+    expect(warm.signals['a']?.ageMs).toBeGreaterThanOrEqual(0);
+    await engine.close();
+  });
+
   it('lets an adapter go on in the same turn when nothing had to wait, and only then', async () => {
     let answer: ProviderResult | Promise<ProviderResult> = { score: 0.1 };
     const local: Provider = { name: 'local', local: true, facets: ['ip'], check: () => answer };

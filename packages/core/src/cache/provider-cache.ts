@@ -23,7 +23,7 @@ function isCacheableFacet(facet: SubjectFacet): facet is CacheableFacet {
 export interface CacheCore {
   readonly now: () => number;
   readonly counters: CacheCounters;
-  lookup(key: string): StoredEntry<unknown> | undefined | Promise<StoredEntry<unknown> | undefined>;
+  lookup(key: string, now?: number): StoredEntry<unknown> | undefined | Promise<StoredEntry<unknown> | undefined>;
   flight<T>(key: string, fetcher: () => Promise<T>, policy: ResolvedCachePolicy<T>, previous: CacheEntry<T> | undefined): Promise<StoredEntry<T>>;
   store<T>(key: string, value: T, policy: ResolvedCachePolicy<T>): StoredEntry<T>;
   isFlying(key: string): boolean;
@@ -116,16 +116,19 @@ export class ProviderCacheImpl<T> implements ProviderCache<T> {
     return digest;
   }
 
-  ageOf(entry: CacheEntry<T>): number {
-    return this.#cache.now() - entry.fetchedAt;
+  now(): number {
+    return this.#cache.now();
   }
 
-  lookup(key: string): CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined> {
-    return this.#cache.lookup(key) as CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined>;
+  ageOf(entry: CacheEntry<T>, now = this.#cache.now()): number {
+    return now - entry.fetchedAt;
   }
 
-  freshness(entry: CacheEntry<T>): Freshness {
-    const now = this.#cache.now();
+  lookup(key: string, now?: number): CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined> {
+    return this.#cache.lookup(key, now) as CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined>;
+  }
+
+  freshness(entry: CacheEntry<T>, now = this.#cache.now()): Freshness {
     if (now < entry.freshUntil) return now >= entry.freshUntil - this.#refreshWindowMs && this.#refreshWindowMs > 0 ? 'refresh' : 'fresh';
     return now < entry.staleUntil ? 'stale' : 'expired';
   }

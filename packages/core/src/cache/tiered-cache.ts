@@ -158,8 +158,7 @@ class TieredCacheImpl implements TieredCache, CacheCore {
 
   // ---- lookups ------------------------------------------------------------------------
 
-  lookup(key: string): StoredEntry<unknown> | undefined | Promise<StoredEntry<unknown> | undefined> {
-    const now = this.now();
+  lookup(key: string, now = this.now()): StoredEntry<unknown> | undefined | Promise<StoredEntry<unknown> | undefined> {
     const entry = this.#l1.get(key, now);
     if (entry !== undefined && now < entry.freshUntil) {
       this.counters.l1Hits++;

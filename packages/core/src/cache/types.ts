@@ -102,14 +102,20 @@ export interface ProviderCache<T> {
    * order), so a subject purge by any of them still finds it.
    */
   keyFor(subject: Subject, facets?: readonly SubjectFacet[], memo?: DigestMemo): string | undefined;
-  /** Time since the entry was fetched, on the cache's clock. */
-  ageOf(entry: CacheEntry<T>): number;
+  /**
+   * The cache's clock (epoch ms). `lookup`, `freshness` and `ageOf` read it themselves;
+   * a caller doing all three at once may read it once here and pass the reading, since
+   * a clock reading costs as much as the rest of a warm lookup on some machines.
+   */
+  now(): number;
+  /** Time since the entry was fetched, on the cache's clock (`now`: a reading already taken). */
+  ageOf(entry: CacheEntry<T>, now?: number): number;
   /**
    * L1, then L2. Synchronous on an L1 hit (and whenever L2 is off or down); a promise
    * only when L2 must be asked. May return a stale entry: check it with `freshness`.
    */
-  lookup(key: string): CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined>;
-  freshness(entry: CacheEntry<T>): Freshness;
+  lookup(key: string, now?: number): CacheEntry<T> | undefined | Promise<CacheEntry<T> | undefined>;
+  freshness(entry: CacheEntry<T>, now?: number): Freshness;
   /**
    * One upstream call per key however many callers ask, across instances when Redis is
    * L2; its answer fills L1 and L2 even when every caller has stopped waiting.

@@ -224,6 +224,7 @@ export function createFormSecurity(options: FormSecurityConfig = {}): FormSecuri
         if (outcome instanceof Promise) waiting = true;
         outcomes.push(outcome);
       }
+      context.endSynchronousPass();
       if (!waiting) {
         context.dispose();
         return decideVerdict(subject, policy, outcomes as Signal[], started);
