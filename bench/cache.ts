@@ -7,6 +7,7 @@
  * or REDIS_URL; uses and then deletes a random `fs-bench:*` namespace).
  */
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import KeyvRedis from '@keyv/redis';
 import { createClient } from '@redis/client';
 import { Keyv } from 'keyv';
@@ -15,6 +16,7 @@ import { Cacheable } from 'cacheable';
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { createTieredCache } from '@formsecurity/core';
+import { packagesUnderTest } from './lib/packages-under-test.js';
 import { measure, printTable, settledHeap, type Measurement } from './lib/table.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -117,6 +119,9 @@ async function l2FillRows(): Promise<Measurement[]> {
 }
 
 async function main(): Promise<void> {
+  console.log(`# Cache bench — ${new Date().toISOString()}`);
+  console.log(`Node ${process.version}, ${cpus().length} vCPU (${cpus()[0]?.model ?? 'unknown CPU'})`);
+  console.log(packagesUnderTest());
   const heapBefore = settledHeap();
   printTable('L1 hit (grace and stats on)', await l1HitRows(), 'lru-cache fetch (baseline)');
   printTable('L2 (Redis) → L1 fill, sequential', await l2FillRows(), 'redis GET (baseline)');
