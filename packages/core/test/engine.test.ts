@@ -147,6 +147,18 @@ describe('deadline', () => {
     await engine.close();
   });
 
+  it('gives an evaluation still waiting when the engine closes its verdict at once', async () => {
+    const { provider } = hanging('slow');
+    const engine = createFormSecurity({ providers: [provider], policy: { budgetMs: 30_000 }, cache: false });
+    const pending = engine.evaluate(SUBJECT);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = performance.now();
+    await engine.close();
+    const verdict = await pending;
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(verdict.signals['slow']).toMatchObject({ status: 'timeout' });
+  });
+
   it('creates no deadline timer when every provider answers at once', async () => {
     const engine = createFormSecurity({ providers: [fixed('a', 0)] });
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

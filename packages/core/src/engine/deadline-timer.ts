@@ -60,10 +60,14 @@ export class DeadlineTimer {
     return this.#heap.length;
   }
 
-  /** Stops the timer and forgets every pending deadline without firing it. */
+  /**
+   * Stops the timer and fires every pending deadline now: an evaluation still waiting
+   * when its engine closes gets its verdict instead of waiting on a timer that is gone.
+   */
   close(): void {
-    this.#heap.length = 0;
     this.#disarm();
+    const pending = this.#heap.splice(0).filter((entry) => !entry.cancelled);
+    for (const entry of pending) entry.fire();
   }
 
   /** Drops cancelled deadlines from the front, and stops the timer once nothing waits. */
