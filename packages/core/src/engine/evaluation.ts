@@ -13,12 +13,15 @@ import type { DeadlineTimer } from './deadline-timer.js';
  */
 export class Evaluation implements PipelineContext, DigestMemo {
   #deadline: Deadline | undefined;
-  #ip: string | undefined;
-  #email: string | undefined;
-  #username: string | undefined;
-  #content: string | undefined;
-  #userAgent: string | undefined;
-  #fields: string | undefined;
+  /** One slot per facet, all present from the start, so the object keeps one shape. */
+  readonly #digests: Record<SubjectFacet, string | undefined> = {
+    ip: undefined,
+    email: undefined,
+    username: undefined,
+    content: undefined,
+    userAgent: undefined,
+    fields: undefined,
+  };
   /** Still in the pass that asks every pipeline in turn (see `PipelineContext.cacheNow`). */
   #synchronous = true;
   #cacheNow: number | undefined;
@@ -64,42 +67,10 @@ export class Evaluation implements PipelineContext, DigestMemo {
   }
 
   get(facet: SubjectFacet): string | undefined {
-    switch (facet) {
-      case 'ip':
-        return this.#ip;
-      case 'email':
-        return this.#email;
-      case 'username':
-        return this.#username;
-      case 'content':
-        return this.#content;
-      case 'userAgent':
-        return this.#userAgent;
-      case 'fields':
-        return this.#fields;
-    }
+    return this.#digests[facet];
   }
 
   set(facet: SubjectFacet, digest: string): void {
-    switch (facet) {
-      case 'ip':
-        this.#ip = digest;
-        break;
-      case 'email':
-        this.#email = digest;
-        break;
-      case 'username':
-        this.#username = digest;
-        break;
-      case 'content':
-        this.#content = digest;
-        break;
-      case 'userAgent':
-        this.#userAgent = digest;
-        break;
-      case 'fields':
-        this.#fields = digest;
-        break;
-    }
+    this.#digests[facet] = digest;
   }
 }
