@@ -19,15 +19,15 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { ProviderResponseError } from '../packages/core/src/errors.js';
 import {
   circuitBreaker,
   consecutiveFailures,
   countWindow,
+  ProviderResponseError,
   timeWindow,
   type BreakerStrategy,
   type CircuitBreaker,
-} from '../packages/core/src/resilience/index.js';
+} from '@formsecurity/core';
 import { measure, printTable, settledHeap, type Measurement } from './lib/table.js';
 import { packagesUnderTest } from './lib/packages-under-test.js';
 

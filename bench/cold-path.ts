@@ -9,8 +9,8 @@
  *
  * Baseline in the same run: a plain node:http GET (keep-alive, as the providers use) of
  * the 5 ms and 20 ms fakes, which is what the provider call costs before FormSecurity
- * adds anything. Time is measured around
- * `evaluate` (wall) and read from `verdict.durationMs` (the engine's own clock).
+ * adds anything. Time is measured around `evaluate` (wall) and read from
+ * `verdict.durationMs` (the engine's own clock).
  */
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
